@@ -1,0 +1,1 @@
+"""AST + catalog -> plan: name and type binding, Cassandra's restriction rules, EXPLAIN."""
