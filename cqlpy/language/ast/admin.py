@@ -1,0 +1,102 @@
+"""USE, TRUNCATE, DESCRIBE, EXPLAIN, and role/user management statements."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import Property, QualifiedName, Statement
+
+# Describe.target values.
+DESCRIBE_TARGETS = (
+    "CLUSTER", "SCHEMA", "FULL SCHEMA", "KEYSPACES", "KEYSPACE", "ONLY KEYSPACE", "TABLES", "TABLE",
+    "INDEX", "MATERIALIZED VIEW", "TYPES", "TYPE", "FUNCTIONS", "FUNCTION", "AGGREGATES", "AGGREGATE",
+    "NAME",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Use(Statement):
+    keyspace: str
+
+
+@dataclass(frozen=True, slots=True)
+class Truncate(Statement):
+    table: QualifiedName
+
+
+@dataclass(frozen=True, slots=True)
+class Describe(Statement):
+    """``DESCRIBE | DESC`` in the forms Cassandra 4.0+ answers on the server.  ``target`` is one of
+    DESCRIBE_TARGETS ('NAME' for a bare ``DESCRIBE [ks.]name``); ``name`` is the object named, if any
+    (for KEYSPACE, ``name.name`` is the keyspace and ``name.keyspace`` is None)."""
+
+    target: str
+    name: QualifiedName | None = None
+    with_internals: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Explain(Statement):
+    """``EXPLAIN statement`` (a cqlpy extension): show the plan instead of running it."""
+
+    statement: Statement
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRole(Statement):
+    """``CREATE ROLE [IF NOT EXISTS] r [WITH option [AND option]]``; ``options`` are Properties named
+    password, hashed_password, login, superuser or options (a map)."""
+
+    name: str
+    options: tuple[Property, ...] = ()
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlterRole(Statement):
+    name: str
+    options: tuple[Property, ...] = ()
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropRole(Statement):
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListRoles(Statement):
+    """``LIST ROLES [OF r] [NORECURSIVE]``."""
+
+    of: str | None = None
+    recursive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CreateUser(Statement):
+    """Legacy ``CREATE USER [IF NOT EXISTS] name [WITH PASSWORD 'p'] [SUPERUSER | NOSUPERUSER]``; the
+    name keeps its case as written.  ``superuser`` is None when neither keyword is given."""
+
+    name: str
+    password: str | None = None
+    superuser: bool | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlterUser(Statement):
+    name: str
+    password: str | None = None
+    superuser: bool | None = None
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DropUser(Statement):
+    name: str
+    if_exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListUsers(Statement):
+    pass
