@@ -248,3 +248,23 @@ _register_blob_conversions()
 def current_micros() -> int:
     """The server clock in microseconds since the epoch."""
     return time.time_ns() // 1000
+
+
+# --- the partitioner's token (READ engineer) --------------------------------------------------------
+# The planner may not import the engine, whose murmur3 module computes tokens; the session installs
+# it here when it is imported (cqlpy.session.read_executor), so ``token(...)`` works in terms.
+
+_token_function: Callable[[bytes], int] | None = None
+
+
+def set_token_function(fn: Callable[[bytes], int]) -> None:
+    """Install the partitioner's token function (serialized partition key -> signed 64-bit token)."""
+    global _token_function
+    _token_function = fn
+
+
+def partition_token(key: bytes) -> int:
+    """The token of a serialized partition key (Murmur3Partitioner)."""
+    if _token_function is None:
+        raise InvalidRequest("No partitioner installed: import cqlpy.session to compute tokens")
+    return _token_function(key)

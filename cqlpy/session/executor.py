@@ -1,0 +1,173 @@
+"""Running a plan: the execution context, and the dispatch of each plan kind to its executor.
+
+``execute(plan, ctx) -> ResultSet`` sends
+
+    SELECT plans          -> read_executor.execute_select(plan, ctx)          (read engineer)
+    EXPLAIN plans         -> explain.explain_rows(plan.inner, ctx) as a result (read engineer)
+    INSERT/UPDATE/DELETE  -> write_executor.execute_modification(plan, ctx)   (write engineer)
+    BATCH                 -> write_executor.execute_batch(plan, ctx)
+    TRUNCATE              -> write_executor.execute_truncate(plan, ctx)
+    schema statements     -> here: the catalog operation, then index builds / drops
+    USE                   -> here (the session switches keyspace)
+    DESCRIBE              -> describe.describe(statement, catalog, keyspace)
+
+``ExecutionContext`` is everything one execution may need: the database (engine, catalog,
+indexes, clock), the bound values, the statement's timestamp and time, paging options.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from cqlpy.errors import InvalidRequest
+from cqlpy.planner.ddl import DdlPlan, UsePlan
+from cqlpy.planner.planner import DescribePlan, ExplainPlan
+from cqlpy.planner.terms import EvalContext
+
+from .result_shim import Column, ResultSet, void_result
+
+
+class ExecutionContext:
+    """One execution of one plan.
+
+    ``timestamp`` is the write timestamp in µs: the client's (``execute(..., timestamp=)``) or the
+    session's server timestamp (unique and increasing per session); ``client_timestamp`` tells
+    which.  ``now`` is the statement's time in seconds (TTL expiry, reads), from the same clock as
+    ``timestamp``; ``now_micros`` the same instant in µs.  ``params`` are the bound values by marker
+    index, already coerced.  ``eval`` is the planner's EvalContext for evaluating terms.
+    ``refetch(paging_state)`` runs the same plan with the same values from a paging state (what
+    a ResultSet calls to fetch its next page).
+    """
+
+    __slots__ = ("database", "params", "timestamp", "now", "now_micros", "keyspace",
+                 "client_timestamp", "fetch_size", "paging_state", "session", "plan", "eval")
+
+    def __init__(self, database: Any, params: Sequence[Any], timestamp: int, now: int, now_micros: int,
+                 keyspace: str | None = None, client_timestamp: bool = False,
+                 fetch_size: int | None = None, paging_state: bytes | None = None,
+                 session: Any = None, plan: Any = None) -> None:
+        self.database = database
+        self.params = params
+        self.timestamp = timestamp
+        self.now = now
+        self.now_micros = now_micros
+        self.keyspace = keyspace
+        self.client_timestamp = client_timestamp
+        self.fetch_size = fetch_size
+        self.paging_state = paging_state
+        self.session = session
+        self.plan = plan
+        self.eval = EvalContext(params, now_micros)
+
+    @property
+    def engine(self) -> Any:
+        return self.database.engine
+
+    @property
+    def catalog(self) -> Any:
+        return self.database.catalog
+
+    @property
+    def indexes(self) -> Any:
+        return self.database.indexes
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.database.clock
+
+    def refetch(self, paging_state: bytes) -> Any:
+        """The same plan and values again, resumed from ``paging_state`` (the next page)."""
+        if self.session is None:
+            raise InvalidRequest("This result cannot fetch further pages")
+        return self.session._run(self.plan, self.params, self.keyspace, self.fetch_size, paging_state,
+                                 self.timestamp if self.client_timestamp else None)
+
+
+def execute(plan: Any, ctx: ExecutionContext) -> ResultSet:
+    """Run ``plan`` (see the module documentation)."""
+    kind = getattr(plan, "kind", None) or _KIND_BY_CLASS.get(type(plan).__name__)
+    handler = _DISPATCH.get(kind)
+    if handler is None:
+        raise InvalidRequest(f"Cannot execute a plan of kind {kind!r}")
+    return handler(plan, ctx)
+
+
+# --- schema statements ------------------------------------------------------------------------------
+
+def execute_ddl(plan: DdlPlan, ctx: ExecutionContext) -> ResultSet:
+    database = ctx.database
+    with database.schema_lock:
+        outcome = plan.apply(database.catalog)
+        indexes = database.indexes
+        for table, index in outcome.dropped_indexes:
+            if indexes is not None:
+                indexes.drop(table, index)
+        for table, index in outcome.created_indexes:
+            if indexes is not None:
+                indexes.create(table, index, now=ctx.now)
+    return void_result(schema_change=outcome.change)
+
+
+def execute_use(plan: UsePlan, ctx: ExecutionContext) -> ResultSet:
+    keyspace = plan.check(ctx.catalog)
+    if ctx.session is not None:
+        ctx.session._set_keyspace(keyspace)
+    return void_result(keyspace=keyspace)
+
+
+def execute_describe(plan: DescribePlan, ctx: ExecutionContext) -> ResultSet:
+    from . import describe
+    columns, rows = describe.describe(plan.statement, ctx.catalog, ctx.keyspace)
+    return ResultSet([Column("", "", name, t) for name, t in columns], rows)
+
+
+# --- reads and writes (the read and write engineers' executors) --------------------------------------
+
+def execute_select(plan: Any, ctx: ExecutionContext) -> ResultSet:
+    from . import read_executor
+    return read_executor.execute_select(plan, ctx)
+
+
+def execute_explain(plan: ExplainPlan, ctx: ExecutionContext) -> Any:
+    from cqlpy.planner import explain
+    return explain.explain_result(plan.inner, ctx) if hasattr(explain, "explain_result") \
+        else _rows_result(explain.explain_rows(plan.inner, ctx))
+
+
+def _rows_result(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 2:
+        columns, rows = value
+        return ResultSet([c if isinstance(c, Column) else Column("", "", c[0], c[1]) for c in columns],
+                         rows)
+    return value
+
+
+def execute_modification(plan: Any, ctx: ExecutionContext) -> Any:
+    from . import write_executor
+    return write_executor.execute_modification(plan, ctx)
+
+
+def execute_batch(plan: Any, ctx: ExecutionContext) -> Any:
+    from . import write_executor
+    return write_executor.execute_batch(plan, ctx)
+
+
+def execute_truncate(plan: Any, ctx: ExecutionContext) -> Any:
+    from . import write_executor
+    return write_executor.execute_truncate(plan, ctx)
+
+
+_KIND_BY_CLASS = {"SelectPlan": "select", "BatchPlan": "batch", "TruncatePlan": "truncate"}
+
+_DISPATCH: dict[str | None, Callable[[Any, ExecutionContext], Any]] = {
+    "ddl": execute_ddl,
+    "use": execute_use,
+    "describe": execute_describe,
+    "explain": execute_explain,
+    "select": execute_select,
+    "modification": execute_modification,
+    "insert": execute_modification,
+    "update": execute_modification,
+    "delete": execute_modification,
+    "batch": execute_batch,
+    "truncate": execute_truncate,
+}
