@@ -145,27 +145,22 @@ class Row:
                 columns[name] = mine.merge(data) if isinstance(mine, ComplexColumn) else data
         return Row(self.clustering, marker, later_deletion(self.deletion, other.deletion), columns)
 
-    def max_timestamp(self) -> int:
-        ts = [c.timestamp for c in self.iter_cells()]
+    def timestamps(self) -> Iterator[int]:
+        """The write time of everything in the row: cells, marker, row and collection deletions."""
+        yield from (c.timestamp for c in self.iter_cells())
         if self.marker is not None:
-            ts.append(self.marker.timestamp)
+            yield self.marker.timestamp
         if self.deletion is not None:
-            ts.append(self.deletion.timestamp)
+            yield self.deletion.timestamp
         for data in self.columns.values():
             if isinstance(data, ComplexColumn) and data.deletion is not None:
-                ts.append(data.deletion.timestamp)
-        return max(ts, default=-(1 << 63))
+                yield data.deletion.timestamp
+
+    def max_timestamp(self) -> int:
+        return max(self.timestamps(), default=-(1 << 63))
 
     def min_timestamp(self) -> int:
-        ts = [c.timestamp for c in self.iter_cells()]
-        if self.marker is not None:
-            ts.append(self.marker.timestamp)
-        if self.deletion is not None:
-            ts.append(self.deletion.timestamp)
-        for data in self.columns.values():
-            if isinstance(data, ComplexColumn) and data.deletion is not None:
-                ts.append(data.deletion.timestamp)
-        return min(ts, default=(1 << 63) - 1)
+        return min(self.timestamps(), default=(1 << 63) - 1)
 
     def iter_cells(self) -> Iterator[Cell]:
         for data in self.columns.values():
@@ -246,23 +241,21 @@ class PartitionUpdate:
         return (self.deletion is None and not self.range_tombstones and self.static_row is None
                 and not self.rows)
 
-    def max_timestamp(self) -> int:
-        ts = [r.max_timestamp() for r in self.rows.values()]
+    def timestamps(self) -> Iterator[int]:
+        """The write time of everything in the update."""
+        for row in self.rows.values():
+            yield from row.timestamps()
         if self.static_row is not None:
-            ts.append(self.static_row.max_timestamp())
+            yield from self.static_row.timestamps()
         if self.deletion is not None:
-            ts.append(self.deletion.timestamp)
-        ts.extend(rt.deletion.timestamp for rt in self.range_tombstones)
-        return max(ts, default=-(1 << 63))
+            yield self.deletion.timestamp
+        yield from (rt.deletion.timestamp for rt in self.range_tombstones)
+
+    def max_timestamp(self) -> int:
+        return max(self.timestamps(), default=-(1 << 63))
 
     def min_timestamp(self) -> int:
-        ts = [r.min_timestamp() for r in self.rows.values()]
-        if self.static_row is not None:
-            ts.append(self.static_row.min_timestamp())
-        if self.deletion is not None:
-            ts.append(self.deletion.timestamp)
-        ts.extend(rt.deletion.timestamp for rt in self.range_tombstones)
-        return min(ts, default=(1 << 63) - 1)
+        return min(self.timestamps(), default=(1 << 63) - 1)
 
 
 def covering_deletion(deletion: DeletionTime | None, tombstones: Iterable[RangeTombstone],
