@@ -1,0 +1,1 @@
+"""The ring: partitioner, token metadata, replication, snitch, gossip, failure detection, messaging."""
