@@ -75,10 +75,15 @@ class BloomFilter:
     def contains_hash(self, h: tuple[int, int]) -> bool:
         h0, h1 = h
         bits, nbits = self.bits, self.nbits
-        for i in range(self.hashes):
-            b = (h1 + i * h0) % nbits
+        # bit i is (h1 + i * h0) % nbits, computed incrementally on small ints (same bits)
+        b = h1 % nbits
+        step = h0 % nbits
+        for _ in range(self.hashes):
             if not bits[b >> 3] & (1 << (b & 7)):
                 return False
+            b += step
+            if b >= nbits:
+                b -= nbits
         return True
 
     def __contains__(self, key: bytes) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections import OrderedDict
 import zlib
 from dataclasses import dataclass
 
@@ -168,18 +169,20 @@ class ChunkCache:
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self._map: dict = {}
+        self._map: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key):
+        m = self._map
+        c = m.get(key)                  # one C call: atomic under the GIL, no lock needed
+        if c is None:
+            self.misses += 1
+            return None
         with self._lock:
-            c = self._map.pop(key, None)
-            if c is None:
-                self.misses += 1
-                return None
-            self._map[key] = c
-            self.hits += 1
-            return c
+            if key in m:                # (an eviction or invalidate may have raced us)
+                m.move_to_end(key)
+        self.hits += 1
+        return c
 
     def put(self, key, chunk: bytes) -> None:
         with self._lock:
@@ -190,8 +193,7 @@ class ChunkCache:
             m[key] = chunk
             self.size += len(chunk)
             while self.size > self.capacity and m:
-                k = next(iter(m))
-                self.size -= len(m.pop(k))
+                self.size -= len(m.popitem(last=False)[1])
 
     def invalidate(self, owner) -> None:
         """Drop every chunk of ``owner`` (the first element of its keys)."""
@@ -257,6 +259,16 @@ class ChunkReader:
             c = self._load(i)
             self._cache.put(key, c)
         return c
+
+    def view(self, pos: int, n: int) -> tuple[bytes, int]:
+        """``(buf, offset)`` with the ``n`` bytes from ``pos`` at ``buf[offset:offset + n]``:
+        the cached chunk itself when one chunk holds them (no copy), else ``(read(pos, n), 0)``.
+        ``buf`` is shorter than ``offset + n`` only past the end of the data."""
+        length = self._length
+        first = pos // length
+        if n > 0 and (pos + n - 1) // length == first and pos + n <= self.info.data_length:
+            return self.chunk(first), pos - first * length
+        return self.read(pos, n), 0
 
     def read(self, pos: int, n: int) -> bytes:
         """``n`` uncompressed bytes from ``pos`` (checksums verified); short only past the end."""

@@ -42,6 +42,7 @@ from .compaction import Compactor, logged_generations, pending_compactions, reco
 from .fs import RealFileSystem
 from .compression import ChunkCache
 from .keycache import KeyCache
+from .murmur3 import hash128, token_of_hash
 from .murmur3 import token as token_of
 from .options import OPTIONS_FILE, EngineOptions, TableOptions, decode_table_meta
 from .read_merge import Partition
@@ -423,9 +424,10 @@ class Engine:
         store = self._tables.get(table_id)
         if store is None:
             raise InvalidRequest(f"unknown table id {table_id.hex()}")
-        return store.read(key, token_of(key), slices, reversed=reversed, limit=limit,
+        h = hash128(key)                     # once per read, not once per SSTable probed
+        return store.read(key, token_of_hash(h), slices, reversed=reversed, limit=limit,
                           now=int(self.clock()) if now is None else now, tombstones=tombstones,
-                          trace=trace, columns=columns)
+                          trace=trace, columns=columns, key_hash=h)
 
     def scan(self, table_id: bytes, start: tuple[int, bytes] | None = None,
              start_inclusive: bool = True, end_token: int | None = None, *,
@@ -452,6 +454,26 @@ class Engine:
         return h.stats.min_local_deletion_time < 0xFFFFFFFF
 
     # --- information --------------------------------------------------------------------------------
+
+    def max_timestamp(self, limit: int | None = None) -> int | None:
+        """The newest write timestamp (µs) stored in any table (None: nothing stored), from each
+        SSTable's Statistics and each memtable partition; with ``limit``, an SSTable or memtable
+        partition whose newest timestamp is above it is left out.  One pass over the memtables:
+        meant for open, where replay has just flushed them."""
+        best = None
+        for store in list(self._tables.values()):
+            view = store.acquire()
+            try:
+                stamps = [h.max_ts for h in view.sstables if h.stats.partition_count]
+                for mt in (view.memtable, *view.flushing):
+                    stamps.extend(p.to_update(store.table_id).max_timestamp()
+                                  for p in list(mt.partitions.values()))
+            finally:
+                store.release(view)
+            for ts in stamps:
+                if (limit is None or ts <= limit) and (best is None or ts > best):
+                    best = ts
+        return best
 
     def stats(self, table_id: bytes | None = None) -> dict:
         """Counters for monitoring (nodetool-style); one table's, or every table's plus totals."""

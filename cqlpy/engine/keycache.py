@@ -24,14 +24,16 @@ class KeyCache:
     def get(self, sstable, key: bytes):
         """The cached entry of ``key`` in ``sstable`` (any hashable identity), or None."""
         k = (sstable, key)
+        m = self._map
+        entry = m.get(k)                # one C call: atomic under the GIL, no lock needed
+        if entry is None:
+            self.misses += 1
+            return None
         with self._lock:
-            entry = self._map.get(k)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._map.move_to_end(k)
-            self.hits += 1
-            return entry
+            if k in m:                  # (an invalidate or eviction may have raced us)
+                m.move_to_end(k)
+        self.hits += 1
+        return entry
 
     def put(self, sstable, key: bytes, entry) -> None:
         if self.capacity <= 0:

@@ -63,6 +63,11 @@ class MemPartition:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def point_row(self, clustering: bytes) -> Row | None:
+        """The row ``clustering``, or None (a single-row read)."""
+        with self._memtable.lock:
+            return self._rows.get(clustering)
+
     def rows(self, slice: Slice = FULL_SLICE, reversed: bool = False) -> Iterator[Row]:
         """Rows in ``slice`` in clustering order (or reversed), copied out in batches."""
         rows = self._rows

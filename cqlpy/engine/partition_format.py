@@ -37,6 +37,8 @@ _U32 = struct.Struct(">I")
 _U32X2 = struct.Struct(">II")
 _CELL3 = struct.Struct(">BqI")      # flags, timestamp, then ldt / ttl / value length
 _DEL = struct.Struct(">qI")
+_MARKER = struct.Struct(">qI")          # a live marker after its flags: timestamp, value length
+_SIMPLE_HEAD = struct.Struct(">BBqI")   # column kind, cell flags, timestamp, value length
 _ZERO32 = b"\0\0\0\0"
 _u32 = _U32.unpack_from
 _cell3 = _CELL3.unpack_from
@@ -221,9 +223,15 @@ def iter_rows(buf, pos: int, end: int, start: bytes | None, start_inclusive: boo
               stop: bytes | None, stop_inclusive: bool, path: str = "?", base: int = 0):
     """Decode the rows of ``buf[pos:end]`` whose clustering lies in the bounds, in order.
 
-    Undecodable bytes raise CorruptionError naming ``path`` and ``base`` (the stream position of
-    ``buf``) plus the row's offset."""
+    Rows of the common shape (a live row marker or none, no row deletion, only live simple
+    cells without TTL) are decoded inline, without a call per row or per cell; any other row
+    goes through ``decode_row``.  Undecodable bytes raise CorruptionError naming ``path`` and
+    ``base`` (the stream position of ``buf``) plus the row's offset."""
     u32x2 = _U32X2.unpack_from
+    mhead = _MARKER.unpack_from
+    chead = _SIMPLE_HEAD.unpack_from
+    names = _names
+    new, set_value, set_ts, set_ttl, set_ldt = _obj_new, _set_value, _set_ts, _set_ttl, _set_ldt
     bounded = start is not None or stop is not None
     try:
         while pos < end:
@@ -232,18 +240,99 @@ def iter_rows(buf, pos: int, end: int, start: bytes | None, start_inclusive: boo
             nxt = body + rlen
             if rlen == 0 or nxt > end:
                 raise DecodeError(f"bad row length {rlen}")
+            p = pos + 8 + n
+            c = buf[pos + 8:p]
             if bounded:
-                c = buf[pos + 8:pos + 8 + n]
                 if start is not None and (c < start or (c == start and not start_inclusive)):
                     pos = nxt
                     continue
                 if stop is not None and (c > stop or (c == stop and not stop_inclusive)):
                     return
-            row, after = decode_row(buf, body)
+            row = None
+            flags = buf[p]
+            if flags == 1 and buf[p + 1] == 0:          # a live marker, no row deletion
+                ts, x = mhead(buf, p + 2)
+                p += 14 + x
+                marker = new(Cell)
+                set_value(marker, buf[p - x:p])
+                set_ts(marker, ts)
+                set_ttl(marker, 0)
+                set_ldt(marker, NO_EXPIRY)
+                ok = True
+            elif flags == 0:
+                marker = None
+                p += 1
+                ok = True
+            else:
+                ok = False
+            if ok:
+                ncols = buf[p] << 8 | buf[p + 1]
+                p += 2
+                columns = {}
+                for _ in range(ncols):
+                    nlen = buf[p] << 8 | buf[p + 1]
+                    p += 2
+                    raw = buf[p:p + nlen]
+                    p += nlen
+                    if buf[p]:                  # a collection (its head may be < 14 bytes)
+                        ok = False
+                        break
+                    kind, cflags, ts, x = chead(buf, p)
+                    if cflags:
+                        ok = False
+                        break
+                    p += 14 + x
+                    name = names.get(raw)
+                    if name is None:
+                        name = _column_name(raw)
+                    columns[name] = cell = new(Cell)
+                    set_value(cell, buf[p - x:p])
+                    set_ts(cell, ts)
+                    set_ttl(cell, 0)
+                    set_ldt(cell, NO_EXPIRY)
+                if ok:
+                    row = Row(c, marker, None, columns)
+                    after = p
+            if row is None:
+                row, after = decode_row(buf, body)
             if after != nxt:
                 raise DecodeError(f"row is {after - body} bytes, its prefix says {rlen}")
             yield row
             pos = nxt
+    except (DecodeError, struct.error, IndexError, ValueError) as e:
+        raise CorruptionError(path, base + pos, f"row does not decode: {e}") from None
+
+
+def find_row(buf, pos: int, end: int, clustering: bytes, path: str = "?", base: int = 0):
+    """The row of ``buf[pos:end]`` whose clustering is ``clustering``, or None (a point read).
+
+    A row starts ``[u32 row length][u32 clustering length][clustering]``, so ``buf.find`` of
+    the last two proposes where the row is (or proves it absent, the common answer when a read
+    probes several SSTables); walking the row length prefixes confirms that the match is a row
+    start and not bytes inside a value (then the next match is tried).  Errors as ``iter_rows``.
+    """
+    u32 = _u32
+    pattern = _U32.pack(len(clustering)) + clustering
+    try:
+        at = buf.find(pattern, pos + 4, end)
+        while at >= 0:
+            target = at - 4
+            while pos < target:                 # skip whole rows up to the match
+                (rlen,) = u32(buf, pos)
+                nxt = pos + 4 + rlen
+                if rlen == 0 or nxt > end:
+                    raise DecodeError(f"bad row length {rlen}")
+                pos = nxt
+            if pos == target:
+                (rlen,) = u32(buf, pos)
+                if rlen == 0 or pos + 4 + rlen > end:
+                    raise DecodeError(f"bad row length {rlen}")
+                row, after = decode_row(buf, pos + 4)
+                if after != pos + 4 + rlen:
+                    raise DecodeError(f"row is {after - pos - 4} bytes, its prefix says {rlen}")
+                return row
+            at = buf.find(pattern, pos + 4, end)    # the match was inside a row: look further
+        return None
     except (DecodeError, struct.error, IndexError, ValueError) as e:
         raise CorruptionError(path, base + pos, f"row does not decode: {e}") from None
 

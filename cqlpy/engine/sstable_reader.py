@@ -23,7 +23,7 @@ from . import descriptor as d
 from .bloom import BloomFilter
 from .compression import ChunkCache, ChunkReader, CompressionInfo
 from .murmur3 import hash128
-from .partition_format import decode_header, decode_row_at, iter_rows, row_offsets
+from .partition_format import decode_header, decode_row_at, find_row, iter_rows, row_offsets
 from .partition_index import IndexReader, Summary
 from .rows import FULL_SLICE, PartitionUpdate, Slice
 from .serialization import DecodeError
@@ -32,6 +32,7 @@ from .statistics import Statistics
 _ids = itertools.count(1)
 _OFFSET = re.compile(r"^offset (\d+): (.*)$")
 _DECODE_ERRORS = (DecodeError, struct.error, IndexError, ValueError)
+_ZERO4 = b"\0\0\0\0"
 
 
 def _last_clustering(sample) -> bytes:
@@ -60,7 +61,7 @@ class SSTablePartition:
     """One partition of one SSTable: header decoded, rows decoded lazily by ``rows``."""
 
     __slots__ = ("key", "token", "deletion", "range_tombstones", "static_row", "_reader",
-                 "_position", "_length", "_samples", "_buf", "_rows_start")
+                 "_position", "_length", "_samples", "_buf", "_start", "_rows_start")
 
     def __init__(self, reader: "SSTableReader", key: bytes, token: int, entry) -> None:
         self._reader = reader
@@ -68,26 +69,29 @@ class SSTablePartition:
         position, length, samples = entry
         self._position, self._length, self._samples = position, length, samples
         head = samples[0][2] if samples else length
-        buf = reader._chunks.read(position, head)
+        # the partition's bytes are buf[o:o + head]: the cached chunk itself when it holds them
+        # all (no copy), else a joined copy
+        buf, o = reader._chunks.view(position, head)
+        self._start = o
         try:
-            if len(buf) != head:
+            if len(buf) - o < head:
                 raise DecodeError("partition runs past the end of the data")
             klen = len(key)
-            if buf[2:3 + klen] == key + b"\0" and buf[3 + klen:7 + klen] == b"\0\0\0\0" \
-                    and (buf[0] << 8 | buf[1]) == klen:
+            if buf[o + 2:o + 3 + klen] == key + b"\0" and buf[o + 3 + klen:o + 7 + klen] == _ZERO4 \
+                    and (buf[o] << 8 | buf[o + 1]) == klen:
                 # the common header: no partition deletion, no range tombstones, no static row
-                pkey, pos = key, 7 + klen
+                pkey, pos = key, o + 7 + klen
                 self.deletion = self.static_row = None
                 self.range_tombstones = []
             else:
                 pkey, self.deletion, self.range_tombstones, self.static_row, pos = \
-                    decode_header(buf)
+                    decode_header(buf, o)
             if pkey != key:
                 raise DecodeError("partition key differs from the index entry's")
             if samples:
-                if pos != head:
+                if pos != o + head:
                     raise DecodeError("partition header length differs from the row index")
-            elif buf[-4:] != b"\0\0\0\0":
+            elif buf[o + head - 4:o + head] != _ZERO4:
                 raise DecodeError("partition end marker missing")
         except _DECODE_ERRORS as e:
             raise CorruptionError(reader.data_path, position, f"partition does not decode: {e}"
@@ -103,11 +107,25 @@ class SSTablePartition:
             return self._wide_rows(slice, reversed)
         return self._narrow_rows(slice, reversed)
 
+    def point_row(self, clustering: bytes):
+        """The row ``clustering``, or None (a single-row read: no iterator, no slice walk)."""
+        if self._samples:
+            for row in self._wide_rows(Slice(clustering, True, clustering, True), False):
+                return row
+            return None
+        return find_row(self._buf, self._rows_start, self._start + self._length - 4, clustering,
+                        self._reader.data_path, self._position - self._start)
+
     def _narrow_rows(self, s: Slice, reversed: bool):
-        buf, start, end = self._buf, self._rows_start, self._length - 4
+        buf, start, end = self._buf, self._rows_start, self._start + self._length - 4
+        c = s.start
+        if c is not None and c == s.end and s.start_inclusive and s.end_inclusive:
+            row = find_row(buf, start, end, c, self._reader.data_path,
+                           self._position - self._start)
+            return iter(()) if row is None else iter((row,))
         if not reversed:
             return iter_rows(buf, start, end, s.start, s.start_inclusive, s.end,
-                             s.end_inclusive, self._reader.data_path, self._position)
+                             s.end_inclusive, self._reader.data_path, self._position - self._start)
         return self._narrow_reversed(buf, start, end, s)
 
     def _narrow_reversed(self, buf, start, end, s: Slice):
@@ -244,15 +262,24 @@ class SSTableReader:
             cache.put(self.identity, key, entry)
         return entry
 
-    def partition(self, key: bytes, token: int) -> SSTablePartition | None:
-        """The partition ``key`` (whose token is ``token``), or None if this SSTable lacks it."""
+    def partition(self, key: bytes, token: int, key_hash: tuple[int, int] | None = None
+                  ) -> SSTablePartition | None:
+        """The partition ``key`` (whose token is ``token``), or None if this SSTable lacks it.
+
+        ``key_hash`` is ``hash128(key)`` when the caller has it already (a read probing several
+        SSTables hashes its key once)."""
         self.bloom_checks += 1
-        if not self.bloom.contains_hash(hash128(key)):
+        if not self.bloom.contains_hash(hash128(key) if key_hash is None else key_hash):
             return None
-        entry = self.index_entry(key, token)
+        cache = self.key_cache
+        entry = None if cache is None else cache.get(self.identity, key)
         if entry is None:
-            self.bloom_false_positives += 1
-            return None
+            entry = self._index.lookup(token, key)
+            if entry is None:
+                self.bloom_false_positives += 1
+                return None
+            if cache is not None:
+                cache.put(self.identity, key, entry)
         return SSTablePartition(self, key, token, entry)
 
     def scan(self, start: tuple[int, bytes] | None = None, start_inclusive: bool = True,

@@ -25,6 +25,7 @@ from typing import Collection, Iterator, Sequence
 
 from . import descriptor
 from .memtable import Memtable
+from .murmur3 import hash128
 from .options import OPTIONS_FILE, TableOptions, encode_table_meta
 from .read_merge import Partition, merge_scans, resolve, visible_row
 from .rows import FULL_SLICE, NO_EXPIRY, Cell, PartitionUpdate, Slice, covering_deletion, later_deletion
@@ -103,8 +104,8 @@ class _Found:
         self.row = None
         self.sources = 0
 
-    def add(self, p, s: Slice) -> bool:
-        """Fold in one source partition; True if it had the row."""
+    def add(self, p, clustering: bytes) -> bool:
+        """Fold in one source partition (its ``point_row``); True if it had the row."""
         self.sources += 1
         if p.deletion is not None:
             self.deletion = later_deletion(self.deletion, p.deletion)
@@ -113,11 +114,11 @@ class _Found:
         if p.static_row is not None:
             self.static_row = (p.static_row if self.static_row is None
                                else self.static_row.merge(p.static_row))
-        had = False
-        for r in p.rows(s, False):
-            self.row = r if self.row is None else self.row.merge(r)
-            had = True
-        return had
+        r = p.point_row(clustering)
+        if r is None:
+            return False
+        self.row = r if self.row is None else self.row.merge(r)
+        return True
 
     def rows(self, s: Slice = FULL_SLICE, reversed: bool = False):
         r = self.row
@@ -328,7 +329,11 @@ class TableStore:
     def read(self, key: bytes, token: int, slices: Sequence[Slice] = (FULL_SLICE,), *,
              reversed: bool = False, limit: int | None = None, now: int,
              tombstones: bool = False, trace: list | None = None,
-             columns: Collection[str] | None = None) -> Partition | None:
+             columns: Collection[str] | None = None,
+             key_hash: tuple[int, int] | None = None) -> Partition | None:
+        """``key_hash``: ``hash128(key)`` if the caller has it (computed here otherwise)."""
+        if key_hash is None:
+            key_hash = hash128(key)
         view = self.acquire()
         try:
             if trace is not None:
@@ -336,7 +341,7 @@ class TableStore:
                                          tombstones, trace, columns)
             if columns is not None and not tombstones and not self.has_static and \
                     len(slices) == 1 and _is_point(slices[0]) and limit != 0:
-                return self._read_row(view, key, token, slices, now, columns, None)
+                return self._read_row(view, key, token, slices, now, columns, None, key_hash)
             sources = []
             top = None                       # newest partition deletion timestamp seen
             plain = True                     # only SSTables without deletions or TTLs so far
@@ -360,7 +365,7 @@ class TableStore:
                 if (h.min_c is not None and h.max_c is not None and not h.pdel_count
                         and not has_static and not _intersects(slices, h.min_c, h.max_c)):
                     continue
-                p = h.reader.partition(key, token)
+                p = h.reader.partition(key, token, key_hash)
                 if p is not None:
                     sources.append(p)
                     if not h.plain:
@@ -376,7 +381,7 @@ class TableStore:
             self.release(view)
 
     def _read_row(self, view: View, key: bytes, token: int, slices, now: int,
-                  columns: Collection[str], step) -> Partition | None:
+                  columns: Collection[str], step, key_hash=None) -> Partition | None:
         """One row of a table without static columns, newest SSTables first, stopping early.
 
         Cassandra's timestamp-ordered read: once the row has a marker and a cell for every
@@ -390,7 +395,7 @@ class TableStore:
         for i, mt in enumerate((view.memtable,) + view.flushing):
             p = mt.partitions.get(key)
             if p is not None:
-                found.add(p, s)
+                found.add(p, c)
                 if p.deletion is not None and (top is None or p.deletion.timestamp > top):
                     top = p.deletion.timestamp
                 if step:
@@ -415,13 +420,13 @@ class TableStore:
                 if step:
                     step(f"Skipped SSTable {h.generation}: clustering range does not meet the query")
                 continue
-            p = h.reader.partition(key, token)
+            p = h.reader.partition(key, token, key_hash)
             if p is None:
                 if step:
                     step(f"Skipped SSTable {h.generation}: bloom filter or index says the key "
                          f"is absent")
                 continue
-            if found.add(p, s):
+            if found.add(p, c):
                 complete = None
             d = p.deletion
             if d is not None and (top is None or d.timestamp > top):
