@@ -243,10 +243,29 @@ def split_partition_key(count: int, key: bytes) -> list[bytes]:
     return parts
 
 
+_codec_module: Any = None
+
+
+def _codec() -> Any:
+    """``cqlpy.schema.codec``, imported late (it imports this module, to sort sets) and once:
+    an import statement in a per-read function costs about a microsecond."""
+    global _codec_module
+    if _codec_module is None:
+        from cqlpy.schema import codec
+        _codec_module = codec
+    return _codec_module
+
+
 def encode_partition_key(types: Sequence[CQLType], values: Sequence[Any]) -> bytes:
     """Partition-key values -> key bytes, via the native-protocol codec."""
-    from cqlpy.schema import codec       # codec imports this module (to sort sets): import late
-
+    if len(values) == 1 and len(types) == 1 and type(values[0]) is str \
+            and 0 < len(values[0]) <= _MAX_PARTITION_KEY_COMPONENT // 4 \
+            and types[0].__class__ is NativeType and types[0].name == "text":
+        try:                # one text column, the common key: what serialize does, minus calls
+            return values[0].encode("utf-8")
+        except UnicodeEncodeError:
+            pass            # (lone surrogates: the codec's path gives the error)
+    codec = _codec_module or _codec()
     if len(values) != len(types):
         raise InvalidRequest(f"Got {len(values)} partition key values for {len(types)} columns")
     components = []
@@ -261,7 +280,7 @@ def encode_partition_key(types: Sequence[CQLType], values: Sequence[Any]) -> byt
 
 def decode_partition_key(types: Sequence[CQLType], key: bytes) -> tuple:
     """Key bytes -> a tuple of partition-key values."""
-    from cqlpy.schema import codec
+    codec = _codec_module or _codec()
 
     parts = split_partition_key(len(types), key)
     return tuple(codec.deserialize(t, p) for t, p in zip(types, parts))

@@ -123,8 +123,18 @@ def execute_describe(plan: DescribePlan, ctx: ExecutionContext) -> ResultSet:
 # --- reads and writes (the read and write engineers' executors) --------------------------------------
 
 def execute_select(plan: Any, ctx: ExecutionContext) -> ResultSet:
+    return (_read_executor or _import_read_executor()).execute_select(plan, ctx)
+
+
+_read_executor: Any = None
+
+
+def _import_read_executor() -> Any:
+    """Imported late (it imports this module) and once: not an import statement per SELECT."""
+    global _read_executor
     from . import read_executor
-    return read_executor.execute_select(plan, ctx)
+    _read_executor = read_executor
+    return read_executor
 
 
 def execute_explain(plan: ExplainPlan, ctx: ExecutionContext) -> Any:

@@ -52,6 +52,7 @@ class _Setup:
     def __init__(self, plan: SelectPlan) -> None:
         table = plan.table
         self.codec: RowCodec = row_codec(table)
+        self.table_id = table.id.bytes
         self.cells = [(kind, table.column(name)) for kind, name in plan.selection.cell_requests]
         w = plan.where
         self.static_rows = not w.clustering and not any(
@@ -107,7 +108,7 @@ class Reader:
         self.engine, self.plan, self.ctx = engine, plan, ctx
         self.table = plan.table
         self.codec = setup.codec
-        self.table_id = plan.table.id.bytes
+        self.table_id = setup.table_id
         self.now = ctx.now_micros // 1_000_000
         self.where = plan.where
         self.filter = self.where.row_filter(ctx)
@@ -201,7 +202,7 @@ class Reader:
             return []
         if limit is not None and len(rows) > limit:
             rows = rows[:limit]
-        return [tuple_row(pk, statics, r) for r in rows]
+        return self.decoder.tuple_rows(pk, statics, rows)
 
     # --- sources -------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections import namedtuple
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 _NON_ALPHA = re.compile("[^a-zA-Z0-9]")
@@ -56,8 +56,11 @@ def row_class(column_names: tuple[str, ...]) -> type:
 def make_rows(column_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list:
     """Plain value tuples -> Row named tuples."""
     cls = row_class(tuple(column_names))
-    make = cls._make
-    return [make(r) for r in rows]
+    rows = rows if isinstance(rows, list) else list(rows)
+    if rows and set(map(len, rows)) != {len(cls._fields)}:
+        return [cls._make(r) for r in rows]        # raises _make's TypeError
+    # the lengths are right: build the rows without a Python call per row
+    return list(map(partial(tuple.__new__, cls), rows))
 
 
 class ResultSet:
@@ -121,6 +124,12 @@ class ResultSet:
 
     def all(self) -> list:
         """Every remaining row (all pages)."""
+        if not self._list_mode and self._paging_state is None:
+            # the last page: what iterating to the end gives, without a __next__ call per row
+            rows = list(self._current_rows)
+            self._page_iter = iter(())
+            self._current_rows = []
+            return rows
         return list(self)
 
     def __iter__(self) -> Iterator:

@@ -78,6 +78,7 @@ def cell_decoder(col: ColumnMetadata, rc: RowCodec) -> Callable[[Any], Any]:
             return rc.decode_value(col, data)
         v = data.value
         return None if v is None else fast(v)
+    decode.fast = fast          # type: ignore[attr-defined]  # for RowDecoder's compiled loop
     return decode
 
 
@@ -108,6 +109,7 @@ class RowDecoder:
                         "static" if c.is_static else "regular")
                 plan.append((kind, name, cell_decoder(c, rc) if kind == "regular" else None))
             self.output = plan
+        self._tuple_rows: Callable | None = None
 
     def clustering(self, data: bytes) -> dict:
         cache = self._ck_cache
@@ -158,6 +160,48 @@ class RowDecoder:
             else:
                 out.append(statics[name])
         return tuple(out)
+
+    def tuple_rows(self, pk: dict, statics: dict, rows: Sequence[Any]) -> list[tuple]:
+        """``[tuple_row(pk, statics, r) for r in rows]`` (rows not None), in one compiled loop."""
+        fn = self._tuple_rows
+        if fn is None:
+            fn = self._tuple_rows = self._compile_tuple_rows()
+        return fn(pk, statics, rows)
+
+    def _compile_tuple_rows(self) -> Callable:
+        """Generate the comprehension for this plan's output (as namedtuple and dataclasses do):
+        one tuple display per row, the clustering decoded once per row through the cache."""
+        env: dict[str, Any] = {"_ck_get": self._ck_cache.get, "_ck": self.clustering,
+                               "_Cell": Cell}
+        exprs = []
+        ck_bound = False
+        for i, (kind, name, dec) in enumerate(self.output):      # type: ignore[union-attr]
+            if kind == "regular":
+                env[f"_d{i}"] = dec
+                fast = getattr(dec, "fast", None)
+                if fast is None:
+                    exprs.append(f"_d{i}(r.columns.get({name!r}))")
+                    continue
+                # a live cell of a native type decodes inline; anything else goes through dec
+                env[f"_f{i}"] = fast
+                value = "_v.value.decode('utf-8')" if fast is _text else f"_f{i}(_v.value)"
+                exprs.append(f"({value} if (_v := r.columns.get({name!r})).__class__ is _Cell "
+                             f"and _v.value is not None else _d{i}(_v))")
+            elif kind == "pk":
+                exprs.append(f"pk[{name!r}]")
+            elif kind == "static":
+                exprs.append(f"statics[{name!r}]")
+            elif not self.needs_ck:
+                exprs.append("None")
+            elif not ck_bound:
+                exprs.append(f"(c := (_ck_get(r.clustering) or _ck(r.clustering))).get({name!r})")
+                ck_bound = True
+            else:
+                exprs.append(f"c.get({name!r})")
+        src = (f"def tuple_rows(pk, statics, rows):\n"
+               f"    return [({', '.join(exprs)}{',' if len(exprs) == 1 else ''}) for r in rows]\n")
+        exec(src, env)
+        return env["tuple_rows"]
 
 
 __all__ = ["RowDecoder", "cell_decoder"]
