@@ -5,7 +5,9 @@ range or the whole ring in token order, or a secondary index), which clustering 
 order, what is filtered (and that ALLOW FILTERING allowed it), grouping/aggregation, limits, and
 the SSTables the reads are expected to touch: for partitions known at plan time each key's read is
 traced through the engine (memtable, bloom filters, clustering ranges, timestamps); a scan reads
-every SSTable.  Other statements get a short description (statement kind, table, WHERE).
+every SSTable.  A write (INSERT/UPDATE/DELETE/BATCH) shows its plan's own rows (``plan.explain()``:
+partitions, writes, operations, conditions, TTL, timestamp, indexes); any other plan gets a short
+description (statement kind, table, WHERE).
 
 ``explain_rows(plan, ctx) -> (columns, rows)``: ``ctx`` is the session's ExecutionContext (only
 ``engine`` and ``eval`` are used, duck-typed: the planner does not import the engine).
@@ -158,6 +160,9 @@ def _try(fn: Any) -> Any:
 
 
 def _explain_other(plan: Any) -> list[tuple[str, str]]:
+    own = getattr(plan, "explain", None)
+    if callable(own):                       # write plans describe themselves
+        return [(str(step), str(detail)) for step, detail in own()]
     kind = getattr(plan, "kind", None) or type(plan).__name__
     rows = [("statement", str(kind).upper())]
     table = getattr(plan, "table", None)

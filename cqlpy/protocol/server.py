@@ -175,6 +175,11 @@ class ProtocolServer:
         """Stop listening, close every connection, and wait for the requests already running."""
         if self._server is not None:
             self._server.close()
+        if self._listening:                 # the backend (its database) may outlive this server
+            remove = getattr(self.backend, "remove_schema_listener", None)
+            if remove is not None:
+                remove(self._schema_changed)
+            self._listening = False
         for conn in list(self.connections):
             conn.abort()
         tasks = [t for t in self._tasks if t is not asyncio.current_task()]

@@ -4,7 +4,8 @@ The catalog holds immutable metadata (model.py) and replaces a whole ``KeyspaceM
 DDL, so lookups need no lock.  It knows nothing of storage: persistence is a listener
 (``add_listener``) that sees every change *before* it becomes visible and may veto it by raising;
 the session's schema store writes the change to the engine there.  ``schema_rows``/``load`` convert
-to and from the rows of the ``system_schema`` tables (system_tables.py holds the row layout).
+to and from the rows of the ``system_schema`` tables (system_tables.py holds the row layout);
+properties.py reads the WITH properties of DDL statements.
 
 ``schema_version`` is a uuid derived from an MD5 digest of the schema rows of every keyspace except
 the node-local system ones, as Cassandra derives it: nodes with the same schema report the same
@@ -22,10 +23,13 @@ from cqlpy.errors import (
     AlreadyExists, ConfigurationException, InvalidRequest, SyntaxException, Unauthorized,
 )
 from cqlpy.schema import types as _types
+from cqlpy.schema.properties import (  # noqa: F401 - re-exported: the catalog's DDL inputs
+    KEYSPACE_PROPERTIES, parse_keyspace_properties, property_values,
+)
 from cqlpy.schema.model import (
     ASC, CLUSTERING, DESC, NONE, PARTITION_KEY, REGULAR, STATIC, ColumnDef, ColumnMetadata,
     DroppedColumn, IndexMetadata, KeyspaceMetadata, TableMetadata, TableOptions, index_target,
-    index_target_kind, ast_type_text, bool_option, is_valid_name, normalize_replication,
+    index_target_kind, ast_type_text, is_valid_name, normalize_replication,
 )
 from cqlpy.schema.system_tables import (
     LOCAL_SYSTEM_KEYSPACES, REPLICATED_SYSTEM_KEYSPACES, SYSTEM_KEYSPACES, expand_user_types,
@@ -33,7 +37,6 @@ from cqlpy.schema.system_tables import (
 )
 from cqlpy.schema.types import CQLType, UserType
 
-KEYSPACE_PROPERTIES = frozenset({"replication", "durable_writes"})
 CUSTOM_INDEX_ALIASES = {
     "sai": "org.apache.cassandra.index.sai.StorageAttachedIndex",
     "storageattachedindex": "org.apache.cassandra.index.sai.StorageAttachedIndex",
@@ -59,54 +62,6 @@ class SchemaChange:
 Listener = Callable[[SchemaChange, Mapping[str, KeyspaceMetadata], Mapping[str, KeyspaceMetadata]],
                     None]
 """``listener(change, before, after)``: called before ``after`` becomes the catalog; raise to veto."""
-
-
-def parse_keyspace_properties(props: Mapping[str, Any]) -> tuple[dict[str, Any] | None, bool | None]:
-    """(replication, durable_writes) from a keyspace's WITH properties; unknown -> SyntaxException."""
-    replication, durable = None, None
-    for name, value in props.items():
-        key = name.lower()
-        if key not in KEYSPACE_PROPERTIES:
-            raise SyntaxException(f"Unknown property '{name}'")
-        if key == "replication":
-            if not isinstance(value, Mapping):
-                raise SyntaxException("Invalid value for property 'replication'. It should be a map.")
-            replication = dict(value)
-        else:
-            durable = bool_option(key, value)
-    return replication, durable
-
-
-def property_values(properties: Iterable[Any]) -> dict[str, Any]:
-    """The WITH properties of a DDL statement (``language.ast.Property`` nodes) as Python values:
-    strings, ints, floats, bools and dicts of them; property names lower-cased.  A property given
-    twice -> SyntaxException, as Cassandra's PropertyDefinitions does."""
-    result: dict[str, Any] = {}
-    for prop in properties:
-        name = prop.name.lower()
-        if name in result:
-            raise SyntaxException(f"Multiple definition for property '{name}'")
-        result[name] = _term_value(prop.value, name)
-    return result
-
-
-def _term_value(term: Any, name: str) -> Any:
-    # duck-typed over language.ast's MapLiteral (entries), SetLiteral (items), Constant (kind, text)
-    if hasattr(term, "entries"):
-        return {str(_term_value(k, name)): _term_value(v, name) for k, v in term.entries}
-    if type(term).__name__ == "SetLiteral" and not term.items:
-        return {}
-    if hasattr(term, "kind") and hasattr(term, "text"):
-        if term.kind == "integer":
-            return int(term.text)
-        if term.kind == "float":
-            return float(term.text)
-        if term.kind == "boolean":
-            return term.text.lower() == "true"
-        if term.kind == "null":
-            raise SyntaxException(f"Invalid null value for property '{name}'")
-        return term.text
-    raise SyntaxException(f"Invalid value for property '{name}'")
 
 
 def _check_name(what: str, name: str) -> None:
@@ -138,6 +93,13 @@ class Catalog:
         """``listener(change)`` runs after a change is visible (new ``schema_version`` included):
         the place to push schema events or update ``system.local``.  It cannot veto."""
         self._committed.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[SchemaChange], None]) -> None:
+        """Stop calling ``listener`` (added by ``add_commit_listener``); unknown ones are ignored."""
+        try:
+            self._committed.remove(listener)
+        except ValueError:
+            pass
 
     @property
     def schema_version(self) -> uuid.UUID:

@@ -215,6 +215,8 @@ def _as_text(key: str, value: Any) -> str:
         raise SyntaxException(f"Invalid value for property '{key}'")
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, bytes):                # a hex constant in a map: its text, as written
+        return "0x" + value.hex()
     return str(value)
 
 
@@ -736,7 +738,7 @@ class KeyspaceMetadata:
 def _option_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
 
 
 def _validate_rf(value: str) -> None:

@@ -4,7 +4,8 @@ At open (``SchemaStore.open``): create the missing engine tables of the system k
 every ``system_schema`` row back (through ``RowCodec``), rebuild the catalog from them, write the
 rows of the built-in keyspaces when they differ from what is stored (Cassandra rewrites them at
 every start), create any engine table still missing, and drop engine tables no schema names (a
-crash between a DROP's schema write and its data removal).
+crash between a DROP's schema write and its data removal).  The hidden table of every index the
+schema names is kept (indexes.py builds only a missing one); that of a dropped index goes.
 
 On each DDL (a catalog listener, called before the change becomes visible): new tables get their
 engine table first; then, in one ``engine.apply`` (one commit-log record), every ``system_schema``
@@ -27,6 +28,7 @@ from cqlpy.schema.system_tables import (
     SCHEMA_TABLES, SYSTEM_KEYSPACES, SYSTEM_SCHEMA, canonical_value, keyspace_rows,
     system_keyspaces,
 )
+from cqlpy.session.indexes import index_table_ids
 from cqlpy.session.rowcodec import RowCodec
 
 
@@ -123,7 +125,7 @@ class SchemaStore:
                 updates.extend(self._keyspace_updates(name, ks, self._next_timestamp()))
         if updates:
             engine.apply(updates)
-        known = set()
+        known = index_table_ids(catalog)             # hidden index tables: kept, not rebuilt
         for table in catalog.tables():
             known.add(table.id.bytes)
             if table.id.bytes not in existing:       # existing ones keep the options they were

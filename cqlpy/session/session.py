@@ -17,7 +17,8 @@ Every statement text is parsed and planned once per (text, keyspace) and schema 
 statement cache (``cache_stats()``: hits, misses, size).  A ``%s`` statement is run as the same
 text with ``?`` markers when its values bind to them (so it is cached too); when they do not (a
 string for a timestamp column, say) it is formatted with CQL literals as cassandra-driver does.  Server-side write timestamps are unique
-and increasing per session: ``max(clock µs, previous + 1)``.
+and increasing per database, across restarts too: ``max(clock µs, previous + 1)``, the previous
+being at open the newest timestamp on disk (timestamps.py).
 """
 from __future__ import annotations
 
@@ -48,17 +49,20 @@ class Database:
         from .indexes import IndexManager
         from .schema_store import SchemaStore
         from .system_views import SystemViews
+        from .timestamps import ServerTimestamps
 
         self.path = str(path)
         self.clock: Callable[[], float] = clock if clock is not None else time.time
         self.engine = Engine.open(self.path, clock=self.clock, **engine_options)
         self.schema_lock = threading.RLock()
         try:
+            self.timestamps = ServerTimestamps.seeded(self.engine, int(self.clock() * 1_000_000))
             self.catalog = Catalog()
             self.schema_store = SchemaStore.open(self.engine, self.catalog, clock=self.clock)
             self.indexes = IndexManager(self.engine)
             self.indexes.ensure(self.catalog, now=int(self.clock()))
-            self.system_views = SystemViews.open(self.engine, self.catalog, self.clock)
+            self.system_views = SystemViews.open(self.engine, self.catalog, self.clock,
+                                                 ServerTimestamps(self.timestamps.last))
         except BaseException:
             self.engine.close()
             raise
@@ -199,7 +203,6 @@ class Session:
         self._cache: OrderedDict[tuple[str, str | None], _CacheEntry] = OrderedDict()
         self.cache_hits = 0
         self.cache_misses = 0
-        self._last_timestamp = 0
         if keyspace:
             self.set_keyspace(keyspace)
 
@@ -343,10 +346,7 @@ class Session:
         return plan
 
     def _server_timestamp(self, now_micros: int) -> int:
-        with self._lock:
-            ts = now_micros if now_micros > self._last_timestamp else self._last_timestamp + 1
-            self._last_timestamp = ts
-            return ts
+        return self._database.timestamps.next(now_micros)
 
     def _run(self, plan: Any, values: Sequence[Any], keyspace: str | None, fetch_size: int | None,
              paging_state: bytes | None, timestamp: int | None) -> Any:

@@ -2,8 +2,12 @@
 
 ``system.local`` is an ordinary engine table (its schema is in cqlpy.schema.system_tables); this
 module writes its one row (key ``'local'``) when a database opens and rewrites ``schema_version``
-after every DDL.  ``host_id`` and ``tokens`` are chosen on the first open and kept afterwards, as a
-Cassandra node keeps them; ``gossip_generation`` is the open time in seconds.  ``system.peers`` and
+after every DDL; a server that listens for clients records its address (``set_native_address``:
+``rpc_address``, ``rpc_port``, where drivers and cqlsh look for it).  Write timestamps come from
+a ServerTimestamps (timestamps.py) seeded, like the sessions', from the newest timestamp on disk,
+so a reopened database's rows win over the stored ones even when the clock went back.
+``host_id`` and ``tokens`` are chosen on the first open and kept afterwards, as a Cassandra node
+keeps them; ``gossip_generation`` is the open time in seconds.  ``system.peers`` and
 ``system.peers_v2`` stay empty: an embedded database is a one-node cluster.
 """
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, Callable
 from cqlpy.schema.catalog import Catalog, SchemaChange
 from cqlpy.schema.system_tables import system_table
 from cqlpy.session.rowcodec import RowCodec
+from cqlpy.session.timestamps import ServerTimestamps
 
 CLUSTER_NAME = "Test Cluster"
 RELEASE_VERSION = "5.0.0"                   # what cqlsh 6.2 (Cassandra 5.0's) was built against: no warning
@@ -33,7 +38,8 @@ NATIVE_PORT = 9042
 class SystemViews:
     """Keeps ``system.local`` of one database up to date."""
 
-    def __init__(self, engine: Any, catalog: Catalog, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: Any, catalog: Catalog, clock: Callable[[], float] = time.time,
+                 timestamps: ServerTimestamps | None = None) -> None:
         self.engine = engine
         self.catalog = catalog
         self.clock = clock
@@ -41,21 +47,19 @@ class SystemViews:
         self.codec = RowCodec(self.table)
         self.host_id: uuid.UUID | None = None
         self.tokens: set[str] = set()
-        self._last_timestamp = 0
+        self.timestamps = timestamps if timestamps is not None else ServerTimestamps()
 
     @classmethod
-    def open(cls, engine: Any, catalog: Catalog, clock: Callable[[], float] = time.time) -> "SystemViews":
+    def open(cls, engine: Any, catalog: Catalog, clock: Callable[[], float] = time.time,
+             timestamps: ServerTimestamps | None = None) -> "SystemViews":
         """Write the local row (keeping a stored host id and tokens) and follow schema changes."""
-        views = cls(engine, catalog, clock)
+        views = cls(engine, catalog, clock, timestamps)
         views._write_local()
         catalog.add_commit_listener(views._on_schema_change)
         return views
 
     def close(self) -> None:
-        try:
-            self.catalog._committed.remove(self._on_schema_change)
-        except (AttributeError, ValueError):
-            pass
+        self.catalog.remove_commit_listener(self._on_schema_change)
 
     # --- rows ----------------------------------------------------------------------------------
 
@@ -69,9 +73,7 @@ class SystemViews:
         return rows[0] if rows else None
 
     def _timestamp(self) -> int:
-        ts = max(int(self.clock() * 1_000_000), self._last_timestamp + 1)
-        self._last_timestamp = ts
-        return ts
+        return self.timestamps.next(int(self.clock() * 1_000_000))
 
     def _write_local(self) -> None:
         stored = self.stored_local() or {}
@@ -113,6 +115,16 @@ class SystemViews:
         now = int(self.clock())
         write = self.codec.write(["local"], [], timestamp=self._timestamp(), now=now)
         write.set("schema_version", self.catalog.schema_version)
+        self.engine.apply([write.update])
+
+    def set_native_address(self, host: str, port: int) -> None:
+        """Record the address clients reach this node at: ``rpc_address`` (kept when ``host`` is a
+        wildcard such as 0.0.0.0 or ::, which no client can dial) and ``rpc_port``."""
+        address = _inet(host)
+        write = self.codec.write(["local"], [], timestamp=self._timestamp(), now=int(self.clock()))
+        if not address.is_unspecified:
+            write.set("rpc_address", address)
+        write.set("rpc_port", int(port))
         self.engine.apply([write.update])
 
 

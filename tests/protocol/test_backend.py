@@ -98,3 +98,22 @@ def test_use_and_schema_change(client):
     assert err.code == 0x2400 and err.fields == {"keyspace": "wk", "table": "t2"}
     err = client.request(M.Query("SELECT * FROM nope"))
     assert err.code == 0x2200
+
+
+def test_a_stopped_server_stops_listening_to_the_schema(tmp_path):
+    backend = SessionBackend.open_path(str(tmp_path / "data"))
+    try:
+        catalog = backend.database.catalog
+        before = list(catalog._committed)
+        with ServerThread(backend, ServerOptions(port=0)):
+            assert len(catalog._committed) == len(before) + 1
+        assert catalog._committed == before           # the database outlives the server
+        seen = []
+        backend.add_schema_listener(seen.append)
+        backend.database.catalog.create_keyspace("k1", {"class": "SimpleStrategy",
+                                                        "replication_factor": 1})
+        backend.remove_schema_listener(seen.append)
+        backend.database.catalog.drop_keyspace("k1")
+        assert [r.change_type for r in seen] == ["CREATED"]
+    finally:
+        backend.close()

@@ -407,6 +407,22 @@ def _parse_literal(t, text):
     return coerce(t, value)
 
 
+def _unsigned_nan(t, v):
+    """``v`` with every float/double NaN replaced by the unsigned one (as CQL's NaN literal reads)."""
+    if v is None:
+        return None
+    if isinstance(t, NativeType):
+        return math.nan if t.name in ("float", "double") and math.isnan(v) else v
+    if isinstance(t, ListType):
+        return [_unsigned_nan(t.element, e) for e in v]
+    if isinstance(t, SetType):
+        return coerce(t, [_unsigned_nan(t.element, e) for e in v])
+    if isinstance(t, MapType):
+        return coerce(t, [(_unsigned_nan(t.key, k), _unsigned_nan(t.value, x)) for k, x in (v.items() if hasattr(v, "items") else v)])
+    fields = t.elements if isinstance(t, TupleType) else t.field_types
+    return coerce(t, tuple(_unsigned_nan(f, x) for f, x in zip(fields, v)))
+
+
 @PROFILE
 @given(st.data())
 def test_literals_parse_back(data):
@@ -414,8 +430,9 @@ def test_literals_parse_back(data):
     v = data.draw(values(t), label="value")
     text = to_cql_literal(t, v)
     back = _parse_literal(t, text)
-    # (A NaN may come back without its sign bit: CQL's NaN literal has none.)
-    assert codec.serialize(t, back) == codec.serialize(t, v) or ("nan" in repr(v) and repr(back) == repr(v)), text
+    # (A NaN comes back without its sign bit: CQL's NaN literal has none.  Sets and maps order NaN
+    # by its bits, so the unsigned one may sit elsewhere: compare with the value made unsigned.)
+    assert codec.serialize(t, back) in (codec.serialize(t, v), codec.serialize(t, _unsigned_nan(t, v))), text
 
 
 def test_timestamps_and_dates_literals_cover_the_int_fallbacks():

@@ -9,7 +9,7 @@ Format (full description with examples in tests/fixtures/db/README.md):
   ``-- count: N``, ``-- columns: a, b``, ``-- pages: N``;
 * directives acting where they stand: ``-- restart``, ``-- flush``, ``-- compact``, ``-- advance: S``;
 * options for the statement below: ``-- fetch_size: N``, ``-- params: <python literal>``,
-  ``-- prepared``, ``-- timestamp: µs``;
+  ``-- prepared``, ``-- timestamp: µs`` (params may name ``UNSET_VALUE``, the driver's unset value);
 * whole-file: ``-- skip: why``, ``-- xfail: why``, ``-- options: {engine options}``.
 
 A mismatch is reported as ``file.cql:LINE: statement`` with expected and got; all mismatches of a
@@ -174,6 +174,7 @@ EVAL_NAMES: dict[str, Any] = {
     "time": datetime.time, "timedelta": datetime.timedelta, "Duration": Duration, "ip": _ip,
     "ANY": ANY, "inf": math.inf, "nan": math.nan, "None": None, "True": True, "False": False,
     "set": set, "frozenset": frozenset, "tuple": tuple, "list": list, "dict": dict,
+    "UNSET_VALUE": cqlpy.UNSET_VALUE,
 }
 
 
@@ -278,8 +279,8 @@ def split_table_line(line: str) -> list[str]:
 
 class FakeClock:
     """The database clock of a fixture: starts at the real time (a whole second), advances 1 µs per
-    reading (time passes, so write timestamps keep growing across restarts, as on a real node),
-    and jumps forward by '-- advance: seconds'."""
+    reading (time passes, as on a real node), and jumps by '-- advance: seconds' (back when
+    negative: the database's server timestamps must still grow)."""
 
     def __init__(self) -> None:
         import time

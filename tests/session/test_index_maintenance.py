@@ -1,6 +1,8 @@
 """Secondary indexes: build at CREATE INDEX, maintenance on every write (overwrite, delete, TTL), lookup."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from cqlpy.session.indexes import index_lookup, index_table_id, index_table_ids
@@ -147,4 +149,42 @@ def test_drop_truncate_and_restart(tmp_path, clock):
     assert len(list(index_lookup(s._database.engine, table(s, "t"), "vi", "a"))) == 1
     s.execute("DROP TABLE t")
     assert not any(t == tid for _k, _n, t in s._database.engine.tables())
+    s.close()
+
+
+def test_index_tables_survive_restart_without_rebuild(tmp_path, clock, monkeypatch):
+    import glob
+
+    from cqlpy.session.indexes import IndexManager
+    path = str(tmp_path / "data")
+    s = open_session(path, clock)
+    s.execute("CREATE TABLE t (k int PRIMARY KEY, v text)")
+    for k in range(20):
+        s.execute("INSERT INTO t (k, v) VALUES (%s, %s)", (k, "even" if k % 2 == 0 else "odd"))
+    s.execute("CREATE INDEX vi ON t (v)")
+    tid = index_table_id(table(s, "t"), "vi")
+    s.flush()
+    (folder,) = glob.glob(f"{path}/data/ks/*-{tid.hex()}")
+    files = sorted(name for name in os.listdir(folder) if name.endswith("-Data.db"))
+    assert files
+    s.close()
+
+    builds = []
+    real_build = IndexManager.build
+    monkeypatch.setattr(IndexManager, "build",
+                        lambda self, t, i, **kw: builds.append(i.name) or real_build(self, t, i, **kw))
+    clock.advance(1)
+    s = open_session(path, clock)
+    assert builds == []                                      # kept, not rebuilt
+    assert sorted(name for name in os.listdir(folder) if name.endswith("-Data.db")) == files
+    assert s._database.engine.stats(tid)["sstable_count"] == len(files)
+    assert sorted(r.k for r in s.execute("SELECT k FROM t WHERE v = 'odd'")) == list(range(1, 20, 2))
+    # a crash between DROP INDEX's schema write and the removal of its table: gone at the next open
+    s._database.catalog.drop_index("ks", "vi")
+    assert any(t == tid for _k, _n, t in s._database.engine.tables())
+    s.close()
+    s = open_session(path, clock)
+    assert not any(t == tid for _k, _n, t in s._database.engine.tables())
+    assert not os.path.exists(folder)
+    assert builds == []
     s.close()

@@ -118,6 +118,63 @@ def test_server_timestamps_are_unique_and_increasing(tmp_path):
         assert s._server_timestamp(int(fixed[0] * 1_000_000)) == stamps[-1] + 1
 
 
+def test_server_timestamps_after_restart_stay_above_stored_ones(tmp_path):
+    path, fixed = str(tmp_path / "d"), [1_700_000_000.0]
+    with cqlpy.connect(path, clock=lambda: fixed[0]) as s:
+        s.execute(KS)
+        s.execute("CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+        s.execute("INSERT INTO ks.t (k, v) VALUES (1, 'zz')")
+        s.execute("INSERT INTO ks.t (k, v) VALUES (2, 'zz')")
+        s.flush()                                       # k = 1 in an SSTable, k = 2 in the log
+        s.execute("INSERT INTO ks.t (k, v) VALUES (2, 'zzz')")
+        newest = s.execute("SELECT writetime(v) FROM ks.t WHERE k = 2").one()[0]
+        version = s.catalog.schema_version
+    for still_or_back in (0, -10):                      # a clock standing still, then going back
+        fixed[0] += still_or_back
+        with cqlpy.connect(path, clock=lambda: fixed[0], keyspace="ks") as s:
+            s.execute("UPDATE t SET v = 'a' WHERE k IN (1, 2)")
+            assert s.execute("SELECT v FROM t").all() == [("a",), ("a",)]
+            assert s.execute("SELECT writetime(v) FROM t WHERE k = 1").one()[0] > newest
+            newest = s.execute("SELECT writetime(v) FROM t WHERE k = 1").one()[0]
+            s.execute("DELETE FROM t WHERE k = 1")
+            assert s.execute("SELECT k FROM t").all() == [(2,)]
+            s.execute("INSERT INTO t (k, v) VALUES (1, 'zz')")
+            s.execute("ALTER TABLE t WITH comment = 'x" + str(still_or_back) + "'")
+            assert s.database.system_views.stored_local()["schema_version"] == \
+                s.catalog.schema_version != version
+            version = s.catalog.schema_version
+    # a client timestamp far ahead of the clock does not drag later server timestamps along
+    with cqlpy.connect(path, clock=lambda: fixed[0], keyspace="ks") as s:
+        s.execute("INSERT INTO t (k, v) VALUES (3, 'future') USING TIMESTAMP 9999999999999999")
+    with cqlpy.connect(path, clock=lambda: fixed[0], keyspace="ks") as s:
+        s.execute("INSERT INTO t (k, v) VALUES (3, 'now')")
+        s.execute("INSERT INTO t (k, v) VALUES (4, 'now')")
+        assert s.execute("SELECT v FROM t WHERE k = 3").one() == ("future",)
+        assert s.execute("SELECT writetime(v) FROM t WHERE k = 4").one()[0] < 2_000_000_000_000_000
+
+
+def test_set_native_address_and_commit_listener_removal(tmp_path):
+    with cqlpy.connect(str(tmp_path / "d")) as s:
+        views = s.database.system_views
+        views.set_native_address("10.1.2.3", 19042)
+        row = views.stored_local()
+        assert (row["rpc_address"], row["rpc_port"]) == (ipaddress.ip_address("10.1.2.3"), 19042)
+        views.set_native_address("0.0.0.0", 9043)        # a wildcard is no address to dial
+        row = views.stored_local()
+        assert (row["rpc_address"], row["rpc_port"]) == (ipaddress.ip_address("10.1.2.3"), 9043)
+        seen = []
+        s.catalog.add_commit_listener(seen.append)
+        s.execute(KS)
+        s.catalog.remove_commit_listener(seen.append)
+        s.catalog.remove_commit_listener(seen.append)    # unknown: ignored
+        s.execute("DROP KEYSPACE ks")
+        assert [c.change_type for c in seen] == ["CREATED"]
+        views.close()                                    # system.local stops following the schema
+        version = views.stored_local()["schema_version"]
+        s.execute(KS)
+        assert views.stored_local()["schema_version"] == version != s.catalog.schema_version
+
+
 def test_system_local_row(tmp_path):
     path = str(tmp_path / "data")
     with cqlpy.connect(path) as s:
@@ -319,6 +376,25 @@ def test_explain_runs_through_the_session(table):
     rows = table.execute("EXPLAIN SELECT * FROM t WHERE k = 1").all()
     assert rows[0] == ("statement", "SELECT")
     assert table.execute("EXPLAIN SELECT * FROM t WHERE k = 1").column_names == ["step", "detail"]
+
+
+def test_explain_of_a_write_shows_the_write_plan(table):
+    def steps(text):
+        return dict(table.execute(text).all())
+
+    insert = steps("EXPLAIN INSERT INTO t (k, c, v) VALUES (1, 1, 'x') IF NOT EXISTS")
+    assert insert["statement"] == "INSERT" and insert["partitions"] == "single partition"
+    assert "compare-and-set" in insert["condition"] and "writes" in insert
+    update = steps("EXPLAIN UPDATE t USING TTL 5 SET v = 'y' WHERE k IN (1, 2) AND c = 1")
+    assert update["where"] == "k IN (1, 2) AND c = 1"
+    assert update["partitions"].startswith("several partitions") and update["ttl"] == "USING TTL"
+    delete = steps("EXPLAIN DELETE FROM t WHERE k = 1")
+    assert delete["statement"] == "DELETE" and "engine" in delete
+    batch = steps("EXPLAIN BEGIN BATCH INSERT INTO t (k, c, v) VALUES (1, 1, 'x'); "
+                  "DELETE FROM t WHERE k = 2 AND c = 1; APPLY BATCH")
+    assert batch["statements"] == "2" and batch["1. statement"] == "INSERT"
+    assert batch["2. statement"] == "DELETE"
+    assert table.execute("SELECT * FROM t").all() == []          # EXPLAIN wrote nothing
 
 
 def test_concurrent_writers_share_a_session(table):
