@@ -3,6 +3,7 @@
     cqlpy-server --data DIR [--listen 127.0.0.1] [--port 9042] [--authenticator password]
                  [--max-frame-size-mb 16] [--max-in-flight 1024] [--idle-timeout SECONDS]
                  [--compression lz4] [--workers 1] [--commitlog-sync periodic|batch]
+                 [--admin-port 7199] [--seeds A,B,C --storage-port 7000 --dc DC --rack RACK ...]
 
 Binds loopback unless told otherwise and logs to stderr.  SIGTERM / SIGINT stop it cleanly: no
 new connections, running requests finish, memtables are flushed, the data folder is closed.  After
@@ -10,9 +11,16 @@ SIGKILL the commit log replays on the next start.  ``--port 0`` picks a free por
 ``Starting listening for CQL clients on HOST:PORT`` tells which, and system.local's rpc_address /
 rpc_port report the address and port actually served.
 
-The ring (a later change) adds its options to ``NodeConfig`` beside these: ``storage_port``,
-``seeds``, ``dc``, ``rack``, ``num_tokens`` (flags ``--storage-port``, ``--seeds``, ``--dc``,
-``--rack``, ``--num-tokens``); ``listen`` is then also the gossip address.
+Ring: ``--seeds A,B,C`` (a seed lists itself too) makes the node one of a ring (cqlpy/node_ring.py):
+``--storage-port`` (7000) for internode messaging on ``--listen`` (the gossip address too; nodes of
+one test use 127.0.0.x with the same ports), ``--dc``/``--rack`` or ``--rackdc-file``,
+``--num-tokens`` (16), ``--phi-convict-threshold`` (8).  Sessions then run on a RingEngine: writes
+and single-partition reads go through the coordinator at the request's consistency level.
+Without ``--seeds`` the node is the single-node cluster it always was.
+
+Admin channel (Cassandra's JMX): ``--admin-port`` (7199; 0 = any, logged as ``Starting admin
+channel on HOST:PORT``; -1 = none) on ``--listen``, spoken by ``cqlpy-nodetool``
+(cqlpy/node_admin.py, cqlpy/nodetool.py).
 """
 from __future__ import annotations
 
@@ -46,6 +54,8 @@ class NodeConfig:
     compression: tuple[str, ...] = ()
     workers: int = 1
     engine_options: dict[str, Any] = field(default_factory=dict)
+    ring: Any = None                 # cqlpy.node_ring.RingOptions when --seeds is given
+    admin_port: int | None = None    # the admin channel (nodetool); None: no channel
 
     def server_options(self) -> ServerOptions:
         return ServerOptions(host=self.listen, port=self.native_port,
@@ -74,7 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="threads running queries (0: on the event loop thread; default 1)")
     p.add_argument("--commitlog-sync", choices=["periodic", "batch"], default=None)
+    p.add_argument("--admin-port", type=int, default=7199,
+                   help="admin channel for cqlpy-nodetool on --listen (default 7199; 0 = any; "
+                        "-1 = none)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    ring = p.add_argument_group("ring", "given --seeds, the node joins a ring (cqlpy/node_ring.py)")
+    ring.add_argument("--seeds", default=None, metavar="A,B,C",
+                      help="seed addresses (host or host:storage-port); a seed lists itself too")
+    ring.add_argument("--storage-port", type=int, default=7000,
+                      help="internode messaging port on --listen (default 7000)")
+    ring.add_argument("--dc", default=None, help="this node's datacenter (default datacenter1)")
+    ring.add_argument("--rack", default=None, help="this node's rack (default rack1)")
+    ring.add_argument("--rackdc-file", default=None, metavar="FILE",
+                      help="a cassandra-rackdc.properties file (dc=, rack=) instead of --dc/--rack")
+    ring.add_argument("--num-tokens", type=int, default=16, help="vnodes per node (default 16)")
+    ring.add_argument("--phi-convict-threshold", type=float, default=8.0,
+                      help="failure detector threshold (default 8: a silent node is DOWN after ~18 s)")
     return p
 
 
@@ -88,7 +113,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[NodeConfig, argparse.Name
                         max_frame_size=int(args.max_frame_size_mb * 2**20),
                         max_in_flight=args.max_in_flight, idle_timeout=args.idle_timeout,
                         compression=tuple(args.compression), workers=args.workers,
-                        engine_options=engine)
+                        engine_options=engine,
+                        admin_port=None if args.admin_port < 0 else args.admin_port)
+    if args.seeds is not None:
+        from cqlpy.node_ring import RingOptions, parse_seeds
+        config.ring = RingOptions(seeds=parse_seeds(args.seeds), storage_port=args.storage_port,
+                                  dc=args.dc, rack=args.rack, rackdc_file=args.rackdc_file,
+                                  num_tokens=args.num_tokens,
+                                  phi_convict_threshold=args.phi_convict_threshold)
     return config, args
 
 
@@ -99,6 +131,9 @@ class Node:
         self.config = config
         self.backend: SessionBackend | None = None
         self.server: ProtocolServer | None = None
+        self.ring: Any = None            # NodeRing, when config.ring is set
+        self.admin: Any = None           # cqlpy.node_admin.AdminServer
+        self._serving = False
         self._stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -106,6 +141,8 @@ class Node:
         log.info("Opening data folder %s", self.config.data)
         self.backend = await loop.run_in_executor(
             None, lambda: SessionBackend.open_path(self.config.data, **self.config.engine_options))
+        if self.config.ring is not None:
+            self._wrap_for_ring()
         self.server = ProtocolServer(self.backend, self.config.server_options())
         try:
             await self.server.start()
@@ -115,6 +152,48 @@ class Node:
         host, port = self.server.address
         await loop.run_in_executor(self.server.executor, _advertise_native_address,
                                    self.backend, host, port)
+        self._serving = True
+        if self.ring is not None:
+            await self.ring.start(host, port)
+        if self.config.admin_port is not None:
+            from cqlpy.node_admin import AdminServer
+            admin = AdminServer(self, self.config.listen, self.config.admin_port)
+            try:
+                await admin.start()
+                self.admin = admin
+            except OSError as exc:   # the node still serves clients; nodetool cannot reach it
+                log.error("Cannot start the admin channel on %s:%d: %s", self.config.listen,
+                          self.config.admin_port, exc)
+
+    async def stop_serving(self, announce: bool = True) -> None:
+        """Stop the native transport and leave the ring (nodetool drain / decommission); the
+        data folder stays open and the admin channel keeps answering."""
+        if not self._serving:
+            return
+        self._serving = False
+        if self.server is not None:
+            await self.server.close()
+        if self.ring is not None:
+            if not announce and self.ring.gossiper is not None:
+                self.ring.gossiper.stop(announce=False)
+            await self.ring.stop()
+
+    def _wrap_for_ring(self) -> None:
+        """Sessions run on the ring (RingEngine) instead of the local engine."""
+        from cqlpy.node_ring import NodeRing, RingDatabase
+        from cqlpy.session.request_options import consistency_level
+        assert self.backend is not None
+        if self.config.workers < 1:
+            from cqlpy.errors import ConfigurationException
+            raise ConfigurationException("--seeds needs --workers >= 1: coordinated requests wait "
+                                         "for the event loop")
+        from cqlpy.node_admin import check_not_decommissioned
+        check_not_decommissioned(self.config.data)
+        database = self.backend.database
+        self.ring = NodeRing(self.config.ring, database, self.config.listen,
+                             push_event=lambda event: self.server and self.server.push_event(event),
+                             consistency=consistency_level.get)
+        self.backend.database = RingDatabase(database, self.ring.engine)
 
     def request_stop(self) -> None:
         self._stopped.set()
@@ -124,8 +203,9 @@ class Node:
 
     async def stop(self) -> None:
         """Stop serving, flush memtables and close the data folder."""
-        if self.server is not None:
-            await self.server.close()
+        if self.admin is not None:
+            await self.admin.close()
+        await self.stop_serving()
         if self.backend is not None:
             log.info("Flushing memtables and closing %s", self.config.data)
             backend, self.backend = self.backend, None
@@ -150,21 +230,9 @@ class Node:
 def _advertise_native_address(backend: SessionBackend, host: str, port: int) -> None:
     """Write the client address and port actually served into system.local (rpc_address,
     rpc_port), where drivers and cqlsh read them."""
-    import ipaddress
     views = getattr(backend.database, "system_views", None)
-    if views is None:
-        return
-    if hasattr(views, "set_native_address"):
+    if views is not None:
         views.set_native_address(host, port)
-        return
-    try:     # until SystemViews offers set_native_address: the same write as its schema_version update
-        write = views.codec.write(["local"], [], timestamp=views._timestamp(), now=int(views.clock()))
-        if host not in ("0.0.0.0", "::"):
-            write.set("rpc_address", ipaddress.ip_address(host))
-        write.set("rpc_port", port)
-        views.engine.apply([write.update])
-    except (AttributeError, TypeError, ValueError) as exc:
-        log.warning("Cannot record the native address in system.local: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,10 @@ Reads (``AbstractReadExecutor`` + ``DigestResolver`` + ``DataResolver`` + ``Bloc
        when replicas answer with errors and too few are left to reach the level.
 
 Replicas read whole slices without LIMIT (the coordinator applies LIMIT after merging, so there are
-no short reads); there is no speculative retry yet.
+no short reads).  Speculative retry (``speculative_retry`` seconds, off by default): when the
+level is not reached by then, one more live replica is asked (for the data itself if the data
+replica has not answered), so a replica that died before the failure detector noticed costs a
+short delay instead of a ReadTimeout.
 
 Canonical partition encoding (what a digest hashes and what a data response carries): the engine's
 tombstone-keeping read (shadowed data stripped), as a PartitionUpdate with rows in clustering order,
@@ -243,7 +246,8 @@ class StorageProxy:
     def __init__(self, storage_service: Any, messaging: Any, engine: Any, hints: Any = None, *,
                  write_timeout: float = WRITE_TIMEOUT, read_timeout: float = READ_TIMEOUT,
                  wait: Callable[[Pending], None] | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 speculative_retry: float | None = None) -> None:
         self.storage_service = storage_service
         self.messaging = messaging
         self.engine = engine
@@ -252,6 +256,7 @@ class StorageProxy:
         self.timer = messaging.timer
         self.write_timeout = write_timeout
         self.read_timeout = read_timeout
+        self.speculative_retry = speculative_retry    # seconds; None: no speculative reads
         self._wait = wait or self._step_until_done
         self.clock = clock or storage_service.gossiper.wall_clock
         self.stats = {"writes": 0, "reads": 0, "digest_mismatches": 0, "read_repairs": 0,
@@ -458,6 +463,10 @@ class StorageProxy:
         slices = tuple(slices)
         executor = _ReadExecutor(self, cl, table_id, key, slices, contacts, min(need, len(contacts)),
                                  now)
+        if self.speculative_retry is not None:
+            executor.spares = [e for e in ordered if e not in contacts and self.is_alive(e)
+                               and (not cl.is_datacenter_local
+                                    or tm.location(e).datacenter == self.local_dc)]
         executor.start()
 
         def finish(p: Pending) -> Pending:
@@ -532,9 +541,12 @@ class _ReadExecutor:
         self.phase = "digest"
         self.failures: set[Endpoint] = set()
         self.timer: Any = None
+        self.spares: list[Endpoint] = []            # live replicas a speculative read may ask
 
     def start(self) -> None:
         self.timer = self.proxy.timer.call_later(self.proxy.read_timeout, self._timed_out)
+        if self.spares and self.proxy.speculative_retry is not None:
+            self.proxy.timer.call_later(self.proxy.speculative_retry, self._speculate)
         first, rest = self.contacts[0], self.contacts[1:]
         for endpoint in rest:                       # remote requests first, the local one inline last
             if endpoint != self.proxy.local:
@@ -546,6 +558,16 @@ class _ReadExecutor:
     def _ask(self, endpoint: Endpoint, digest: bool, phase: str = "digest") -> None:
         self.proxy._send_read(endpoint, self.table_id, self.key, self.slices, digest,
                               lambda e, answer: self._answer(phase, e, answer), self._failed)
+
+    def _speculate(self) -> None:
+        """Speculative retry: the level is not reached yet, so ask one more replica (the data
+        itself when the data replica has not answered), as Cassandra's ``speculative_retry``."""
+        if self.result.done or self.phase != "digest" or not self.spares:
+            return
+        endpoint = self.spares.pop(0)
+        self.contacts += (endpoint,)
+        self.proxy.stats["speculative_reads"] = self.proxy.stats.get("speculative_reads", 0) + 1
+        self._ask(endpoint, digest=bool(self.data))
 
     def _failed(self, endpoint: Endpoint, reason: RequestFailureReason, detail: str) -> None:
         """A replica answered with an error (timeouts are left to the read's own timer): once too

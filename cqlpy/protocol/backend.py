@@ -9,6 +9,7 @@ The server knows nothing of CQL.  It decodes frames and calls, on a worker threa
         conn.batch(batch)                 -> Result      (BATCH; messages.Batch)
         conn.close()
     backend.add_schema_listener(fn)       fn(SchemaChangeResult) after every committed DDL
+    backend.remove_schema_listener(fn)    stop calling fn (a server that stops serving)
     backend.close()                       flush memtables, close storage (server shutdown)
 
 and encodes whatever comes back, or the cqlpy.errors exception raised, as the response.
@@ -28,6 +29,7 @@ from typing import Any, Callable, Protocol, Sequence
 from cqlpy.errors import InvalidRequest, Unprepared
 from cqlpy.schema import codec
 from cqlpy.schema.types import parse_type
+from cqlpy.session.request_options import using_consistency
 
 from .frame import NOT_SET
 from .messages import Batch, BatchType, QueryParameters
@@ -56,6 +58,7 @@ class BackendConnection(Protocol):
 class Backend(Protocol):
     def open(self) -> BackendConnection: ...
     def add_schema_listener(self, listener: Callable[[SchemaChangeResult], None]) -> None: ...
+    def remove_schema_listener(self, listener: Callable[[SchemaChangeResult], None]) -> None: ...
     def close(self) -> None: ...
 
 
@@ -202,8 +205,9 @@ class SessionConnection:
                               [column_spec(c) for c in result_columns] if result_columns else None)
 
     def _run(self, statement: Any, values: Any, params: QueryParameters) -> Result:
-        rs = self.session.execute(statement, values, fetch_size=self._page_size(params),
-                                  paging_state=params.paging_state, timestamp=params.timestamp)
+        with using_consistency(params.consistency):          # read by a ring backend only
+            rs = self.session.execute(statement, values, fetch_size=self._page_size(params),
+                                      paging_state=params.paging_state, timestamp=params.timestamp)
         return result_message(rs)
 
     def query(self, query: str, params: QueryParameters) -> Result:
@@ -239,7 +243,8 @@ class SessionConnection:
             values.extend(python_values(columns, QueryParameters(values=st.values)))
         kind = {BatchType.LOGGED: "", BatchType.UNLOGGED: "UNLOGGED ", BatchType.COUNTER: "COUNTER "}
         text = f"BEGIN {kind[batch.batch_type]}BATCH\n" + ";\n".join(parts) + ";\nAPPLY BATCH"
-        rs = self.session.execute(text, values or None, timestamp=batch.timestamp)
+        with using_consistency(batch.consistency):
+            rs = self.session.execute(text, values or None, timestamp=batch.timestamp)
         return result_message(rs)
 
     def close(self) -> None:
@@ -253,6 +258,7 @@ class SessionBackend:
     def __init__(self, database: Any) -> None:
         self.database = database
         self.prepared = PreparedRegistry()
+        self._schema_listeners: dict[Any, Callable[[Any], None]] = {}   # listener -> catalog's
 
     @classmethod
     def open_path(cls, path: str, **options: Any) -> "SessionBackend":
@@ -269,10 +275,21 @@ class SessionBackend:
         return SessionConnection(self)
 
     def add_schema_listener(self, listener: Callable[[SchemaChangeResult], None]) -> None:
-        self.database.catalog.add_commit_listener(lambda change: listener(SchemaChangeResult.of(change)))
+        def on_commit(change: Any) -> None:
+            listener(SchemaChangeResult.of(change))
+        self.remove_schema_listener(listener)
+        self._schema_listeners[listener] = on_commit
+        self.database.catalog.add_commit_listener(on_commit)
+
+    def remove_schema_listener(self, listener: Callable[[SchemaChangeResult], None]) -> None:
+        on_commit = self._schema_listeners.pop(listener, None)
+        if on_commit is not None:
+            self.database.catalog.remove_commit_listener(on_commit)
 
     def close(self) -> None:
         """Flush every memtable to SSTables, then close the storage (a clean shutdown)."""
+        for listener in list(self._schema_listeners):
+            self.remove_schema_listener(listener)
         if getattr(self.database, "closed", False):
             return
         try:

@@ -1,0 +1,239 @@
+"""RingEngine: the engine's apply/read/scan shape over the ring, so the session runs plans unchanged.
+
+The session's executors call ``engine.apply(updates)``, ``engine.read(table_id, key, slices, ...)``
+and ``engine.scan(table_id, start, inclusive, end, ...)`` on whatever ``ctx.engine`` is.  A node of a
+ring gives them this object instead of its local Engine:
+
+    apply   updates of tables in replicated keyspaces -> StorageProxy.write at the statement's
+            consistency level (one coordinated write per keyspace); updates of node-local tables
+            (system, system_schema) -> the local engine; a write that maintains a secondary index
+            is refused (InvalidRequest: indexes are not distributed yet)
+    read    replicated table -> StorageProxy.read at the statement's level (digests, blocking read
+            repair); a tombstone-keeping read (index maintenance, LWT) stays local
+    scan    replicated table -> "local plus merge": RANGE_REQ to every live node, the answers
+            merged per partition (last write wins) and returned in token order.  No consistency
+            level and no repair: a range read sees what the live nodes hold (like CL ALL over the
+            live nodes); a dead node's data is missing until it returns
+    truncate  the local table, then TRUNCATE_REQ to every live node (waited for)
+    other   (flush, compact, tables, stats, ...) the local engine
+
+The calls come from the protocol server's worker threads; coordination runs on the event loop
+(messaging, gossip and StorageProxy are loop-bound), so each call hands its work to the loop and
+waits.  Calling from the loop thread itself would deadlock and raises instead.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from cqlpy.engine import murmur3
+from cqlpy.engine.read_merge import resolve
+from cqlpy.engine.rows import FULL_SLICE, PartitionUpdate, Slice
+from cqlpy.engine.serialization import decode_update
+from cqlpy.errors import InvalidRequest, ReadTimeout, Unavailable
+from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES
+
+from .consistency import ConsistencyLevel
+from .coordinator import Pending, UpdateSource, encode_partition, to_update
+from .messaging import Message, RequestFailureReason, Verb
+
+log = logging.getLogger(__name__)
+
+RANGE_TIMEOUT = 10.0                 # range_request_timeout
+TRUNCATE_TIMEOUT = 60.0
+LOCAL_STRATEGIES = ("LocalStrategy",)
+
+
+class RingEngine:
+    """Routes the session's engine calls through the coordinator (see the module docstring)."""
+
+    def __init__(self, local: Any, catalog: Any, proxy: Callable[[], Any], loop: Any, *,
+                 consistency: Callable[[], Any] = lambda: None,
+                 default_consistency: ConsistencyLevel = ConsistencyLevel.ONE) -> None:
+        self.local = local
+        self.catalog = catalog
+        self._proxy = proxy                    # a function: the proxy exists once the ring started
+        self.loop = loop
+        self._consistency = consistency
+        self.default_consistency = default_consistency
+        self._loop_thread: int | None = None
+        loop.call_soon_threadsafe(self._note_loop_thread)
+
+    def _note_loop_thread(self) -> None:
+        self._loop_thread = threading.get_ident()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.local, name)
+
+    # --- routing ------------------------------------------------------------------------------------
+
+    def replication(self, table_id: bytes) -> Mapping[str, Any] | None:
+        """The keyspace replication of a ring-replicated table; None for a node-local one."""
+        table = self.catalog.table_by_id(table_id)
+        if table is None or table.keyspace in LOCAL_SYSTEM_KEYSPACES:
+            return None
+        ks = self.catalog.get_keyspace(table.keyspace)
+        if ks is None:
+            return None
+        cls = str(ks.replication.get("class", "")).rsplit(".", 1)[-1]
+        return None if cls in LOCAL_STRATEGIES else ks.replication
+
+    def _check_local(self, table_id: bytes) -> None:
+        """Refuse a write to an engine table the catalog does not name outside the node-local
+        keyspaces: a secondary index's hidden table, which a ring does not maintain yet (each
+        replica would have to index its own data, and index queries scatter to every node)."""
+        if self.catalog.table_by_id(table_id) is not None:
+            return
+        for keyspace, name, tid in self.local.tables():
+            if tid == table_id and keyspace not in LOCAL_SYSTEM_KEYSPACES:
+                raise InvalidRequest(f"Secondary indexes are not supported on a ring yet "
+                                     f"(index table {keyspace}.{name}); drop the index")
+
+    def consistency(self) -> ConsistencyLevel:
+        level = self._consistency()
+        return self.default_consistency if level is None else ConsistencyLevel.of(level)
+
+    def proxy(self) -> Any:
+        proxy = self._proxy()
+        if proxy is None:
+            raise Unavailable("This node has not joined the ring yet", consistency="ONE",
+                              required=1, alive=0)
+        return proxy
+
+    def _call(self, start: Callable[[], Pending], timeout: float) -> Any:
+        """Run ``start()`` on the loop, wait for the Pending it returns, give its result."""
+        if threading.get_ident() == self._loop_thread:
+            raise RuntimeError("RingEngine called on the event loop thread (use --workers >= 1)")
+        future: concurrent.futures.Future = concurrent.futures.Future()
+
+        def done(p: Pending) -> None:
+            error = p.exception()
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(p.result())
+
+        def kick() -> None:
+            try:
+                start().add_done_callback(done)
+            except BaseException as exc:  # noqa: BLE001 - Unavailable and friends, raised early
+                future.set_exception(exc)
+
+        self.loop.call_soon_threadsafe(kick)
+        return future.result(timeout + 5.0)    # the coordinator times out first
+
+    # --- the engine interface -----------------------------------------------------------------------
+
+    def apply(self, updates: Sequence[PartitionUpdate]) -> None:
+        local: list[PartitionUpdate] = []
+        routed: dict[int, tuple[Mapping[str, Any], list[PartitionUpdate]]] = {}
+        for u in updates:
+            replication = self.replication(u.table_id)
+            if replication is None:
+                self._check_local(u.table_id)
+                local.append(u)
+            else:
+                routed.setdefault(id(replication), (replication, []))[1].append(u)
+        if local:
+            self.local.apply(local)
+        if not routed:
+            return
+        proxy, cl = self.proxy(), self.consistency()
+        for replication, group in routed.values():
+            self._call(lambda: proxy.write_async(group, replication, cl), proxy.write_timeout)
+
+    def read(self, table_id: bytes, key: bytes, slices: Sequence[Slice] = (FULL_SLICE,), *,
+             reversed: bool = False, limit: int | None = None, now: int | None = None,
+             tombstones: bool = False, **options: Any) -> Any:
+        replication = self.replication(table_id)
+        if replication is None or tombstones:
+            return self.local.read(table_id, key, slices, reversed=reversed, limit=limit, now=now,
+                                   tombstones=tombstones, **options)
+        proxy, cl = self.proxy(), self.consistency()
+        if cl in (ConsistencyLevel.SERIAL, ConsistencyLevel.LOCAL_SERIAL):
+            cl = ConsistencyLevel.QUORUM if cl is ConsistencyLevel.SERIAL else ConsistencyLevel.LOCAL_QUORUM
+        return self._call(lambda: proxy.read_async(table_id, key, tuple(slices), cl, replication,
+                                                   reversed=reversed, limit=limit, now=now),
+                          proxy.read_timeout)
+
+    def scan(self, table_id: bytes, start: tuple[int, bytes] | None = None,
+             start_inclusive: bool = True, end_token: int | None = None, *,
+             now: int | None = None, tombstones: bool = False) -> Iterator[Any]:
+        if self.replication(table_id) is None:
+            return self.local.scan(table_id, start, start_inclusive, end_token, now=now,
+                                   tombstones=tombstones)
+        proxy = self.proxy()
+        now = int(proxy.clock()) if now is None else now
+        request = {"table": table_id, "start": None if start is None else [start[0], start[1]],
+                   "inclusive": start_inclusive, "end": end_token}
+        answers = self._call(lambda: ask_live_nodes(proxy, Verb.RANGE_REQ, request, RANGE_TIMEOUT),
+                             RANGE_TIMEOUT)
+        merged: dict[bytes, PartitionUpdate] = {}
+        for payload in answers:
+            for encoded in payload.get("partitions") or ():
+                update = decode_update(encoded)
+                mine = merged.get(update.key)
+                if mine is None:
+                    merged[update.key] = update
+                else:
+                    mine.merge(update)
+        return _live_partitions(merged, now, tombstones)
+
+    def truncate(self, table_id: bytes) -> None:
+        if self.replication(table_id) is None:
+            self.local.truncate(table_id)
+            return
+        proxy = self.proxy()
+        self._call(lambda: ask_live_nodes(proxy, Verb.TRUNCATE_REQ, {"table": table_id},
+                                          TRUNCATE_TIMEOUT), TRUNCATE_TIMEOUT)
+
+
+def _live_partitions(merged: Mapping[bytes, PartitionUpdate], now: int,
+                     tombstones: bool) -> Iterator[Any]:
+    for key in sorted(merged, key=lambda k: (murmur3.token(k), k)):
+        partition = resolve([UpdateSource(merged[key])], (FULL_SLICE,), now=now,
+                            tombstones=tombstones)
+        if partition is not None:
+            yield partition
+
+
+def ask_live_nodes(proxy: Any, verb: Verb, payload: Any, timeout: float) -> Pending:
+    """Send ``verb`` to every live member of the ring (the local node too, through messaging's
+    loopback); the Pending gives every answer's payload, or fails when one fails or times out."""
+    out = Pending()
+    members = proxy.token_metadata.endpoints()
+    targets = sorted({e for e in members if proxy.is_alive(e)} | {proxy.local})
+    answers: list[Any] = []
+    left = [len(targets)]
+
+    def answered(message: Message) -> None:
+        answers.append(message.payload)
+        left[0] -= 1
+        if left[0] == 0:
+            out.set_result(answers)
+
+    def failed(endpoint: Any, reason: RequestFailureReason, detail: str) -> None:
+        if reason is RequestFailureReason.TIMEOUT:
+            out.set_exception(ReadTimeout(f"{verb.name} to {endpoint} timed out", consistency="ALL",
+                                          received=len(answers), block_for=len(targets),
+                                          data_present=False))
+        else:
+            out.set_exception(Unavailable(f"{verb.name} failed on {endpoint}: {detail}",
+                                          consistency="ALL", required=len(targets),
+                                          alive=len(targets) - 1))
+
+    for endpoint in targets:
+        proxy.messaging.send_with_callback(endpoint, verb, payload, answered, failed, timeout=timeout)
+    return out
+
+
+def range_answer(engine: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The replica side of RANGE_REQ: this node's partitions in the range, tombstones kept."""
+    table_id = payload["table"]
+    start = payload.get("start")
+    start = None if start is None else (int(start[0]), bytes(start[1]))
+    partitions = engine.scan(table_id, start, bool(payload.get("inclusive", True)),
+                             payload.get("end"), tombstones=True)
+    return {"partitions": [encode_partition(to_update(table_id, p)) for p in partitions]}
