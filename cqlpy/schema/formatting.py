@@ -99,7 +99,10 @@ def _native_literal(name: str, v: Any) -> str:
 
 def int_to_str(n: int) -> str:
     """str(n) without Python's 4300-digit limit on int-to-text conversion."""
-    return str(n) if -10**4000 < n < 10**4000 else str(Decimal(n))
+    try:
+        return str(n)
+    except ValueError:                  # more digits than Python converts by default
+        return str(Decimal(n))
 
 
 def java_float_str(x: float, double: bool = True) -> str:
