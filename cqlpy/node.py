@@ -16,6 +16,8 @@ Ring: ``--seeds A,B,C`` (a seed lists itself too) makes the node one of a ring (
 one test use 127.0.0.x with the same ports), ``--dc``/``--rack`` or ``--rackdc-file``,
 ``--num-tokens`` (16), ``--phi-convict-threshold`` (8).  Sessions then run on a RingEngine: writes
 and single-partition reads go through the coordinator at the request's consistency level.
+A new node that is not a seed bootstraps into an existing ring (STATUS BOOT, shown UJ; it streams
+the ranges it gains, then turns NORMAL) and listens for clients only after that.
 Without ``--seeds`` the node is the single-node cluster it always was.
 
 Admin channel (Cassandra's JMX): ``--admin-port`` (7199; 0 = any, logged as ``Starting admin
@@ -145,7 +147,8 @@ class Node:
             self._wrap_for_ring()
         self.server = ProtocolServer(self.backend, self.config.server_options())
         try:
-            await self.server.start()
+            # a ring node listens for clients once it has joined (a bootstrap streams first)
+            await self.server.start(serve=self.ring is None)
         except BaseException:
             self.backend.close()
             raise
@@ -155,6 +158,7 @@ class Node:
         self._serving = True
         if self.ring is not None:
             await self.ring.start(host, port)
+            await self.server.serve()
         if self.config.admin_port is not None:
             from cqlpy.node_admin import AdminServer
             admin = AdminServer(self, self.config.listen, self.config.admin_port)

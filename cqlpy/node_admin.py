@@ -16,7 +16,8 @@ The answers are data (nodetool formats them): ``status``/``ring``/``describering
 the ring as this node sees it (token metadata, gossip); a node without ``--seeds`` reports itself
 as a single-node ring (its system.local host id and tokens, datacenter1/rack1).
 
-Streaming (decommission, removenode), Cassandra's ``StreamPlan`` in small: for every user keyspace
+Streaming (decommission, removenode; cqlpy/cluster/streaming.py, shared with bootstrap), Cassandra's
+``StreamPlan`` in small: for every user keyspace
 the ranges that change hands are ``replication.range_movements``; for each (range, target, sources)
 one live source (this node when it holds the range) scans its partitions of every table of the
 keyspace in the range, tombstones kept (RANGE_REQ when the source is another node), and the
@@ -49,8 +50,7 @@ DEFAULT_ADMIN_PORT = 7199
 MAX_REQUEST = 64 * 1024
 MAX_RESPONSE = 64 * 1024 * 1024
 REQUEST_TIMEOUT = 30.0
-STREAM_BATCH = 64                     # partitions per MUTATION_REQ
-STREAM_TIMEOUT = 20.0
+from cqlpy.cluster.streaming import STREAM_BATCH, STREAM_TIMEOUT  # noqa: E402  (re-exported)
 GOSSIP_SETTLE = 2.5                   # seconds for a status to reach the peers (Cassandra: RING_DELAY)
 LOAD_INTERVAL = 5.0
 DECOMMISSIONED_FILE = "DECOMMISSIONED"
@@ -650,88 +650,20 @@ class AdminCommands:
         state.heartbeat.version = version
         g._notify("on_change", endpoint, ApplicationState.STATUS, value)
 
-    # --- streaming ------------------------------------------------------------------------------------
+    # --- streaming (cqlpy/cluster/streaming.py) --------------------------------------------------------
+
+    def _streamer(self) -> Any:
+        from cqlpy.cluster.streaming import RangeStreamer
+        ring = self.ring
+        return RangeStreamer(ring.messaging, self.engine, is_local=self._is_local,
+                             is_alive=ring.gossiper.is_alive, error=AdminError,
+                             timeout=STREAM_TIMEOUT, batch=STREAM_BATCH)
 
     async def _stream_movements(self, plan_tm: Any, exclude: Any) -> tuple[int, int]:
         """Stream every range that changes hands in ``plan_tm`` (pending leave) from a live holder
-        to its new replica; returns (partitions sent, ranges no live replica holds).  Those
-        ranges are skipped for a removenode (Cassandra goes on too: the data is lost)."""
-        from cqlpy.cluster.replication import range_movements
-        ring = self.ring
-        sent = lost = 0
-        for name, ks in sorted(self.user_keyspaces().items()):
-            strategy = self.strategy(ks)
-            tables = [tid for ksn, _t, tid in self.engine.tables() if ksn == name]
-            if not tables:
-                continue
-            for move in range_movements(strategy, plan_tm):
-                if exclude is not None and move.target == exclude:
-                    continue
-                if not ring.gossiper.is_alive(move.target):
-                    raise AdminError(f"Cannot stream to {move.target}: it is DOWN")
-                sources = [s for s in move.sources
-                           if s != exclude and (self._is_local(s) or ring.gossiper.is_alive(s))]
-                if not sources and exclude is not None:
-                    log.warning("no live replica holds range (%d, %d] of keyspace %s: its data "
-                                "is lost", move.range.start, move.range.end, name)
-                    lost += 1
-                    continue
-                if not sources:
-                    raise AdminError(f"No live replica holds range ({move.range.start}, "
-                                     f"{move.range.end}] of keyspace {name}")
-                source = next((s for s in sources if self._is_local(s)), sources[0])
-                for tid in tables:
-                    updates = await self._fetch(source, tid, move.range)
-                    await self._send(move.target, updates)
-                    sent += len(updates)
-        return sent, lost
-
-    async def _fetch(self, source: Any, table_id: bytes, rng: Any) -> list[bytes]:
-        """The encoded partitions (tombstones kept) ``source`` holds of one table in one range."""
-        from cqlpy.cluster.messaging import Verb
-        from cqlpy.cluster.ring_engine import range_answer
-        from cqlpy.engine import murmur3
-        from cqlpy.engine.serialization import decode_update, encode_update
-        if rng.start < rng.end:
-            parts = [(rng.start, rng.end)]
-        else:                                   # wraps past MAX_TOKEN (or the whole ring)
-            parts = [(rng.start, None), (None, rng.end)]
-        out: list[bytes] = []
-        for start, end in parts:
-            payload = {"table": table_id, "start": None if start is None else [start, b""],
-                       "inclusive": True, "end": end}
-            if self._is_local(source):
-                answer = await self._off_loop(range_answer, self.engine, payload)
-            else:
-                answer = await self._request(source, Verb.RANGE_REQ, payload)
-            for blob in answer.get("partitions") or []:
-                if blob is None:
-                    continue
-                update = decode_update(blob)
-                if rng.contains(murmur3.token(update.key)):
-                    out.append(encode_update(update))
-        return out
-
-    async def _send(self, target: Any, updates: list[bytes]) -> None:
-        from cqlpy.cluster.messaging import Verb
-        for i in range(0, len(updates), STREAM_BATCH):
-            await self._request(target, Verb.MUTATION_REQ, {"updates": updates[i:i + STREAM_BATCH]})
-
-    async def _request(self, to: Any, verb: Any, payload: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future = loop.create_future()
-
-        def answered(message: Any) -> None:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(message.payload))
-
-        def failed(*info: Any) -> None:
-            detail = " ".join(str(i) for i in info if i is not None) or "timed out"
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(
-                AdminError(f"streaming to/from {to} failed: {verb.name}: {detail}")))
-
-        self.ring.messaging.send_with_callback(to, verb, payload, answered, failed,
-                                               timeout=STREAM_TIMEOUT)
-        return await asyncio.wait_for(done, STREAM_TIMEOUT + 5)
+        to its new replica; returns (partitions sent, ranges no live replica holds)."""
+        keyspaces = [(name, self.strategy(ks)) for name, ks in self.user_keyspaces().items()]
+        return await self._streamer().stream_movements(keyspaces, plan_tm, exclude=exclude)
 
 
 def partition_key_from_text(table: Any, text: str) -> bytes:

@@ -11,6 +11,12 @@
     StorageProxy          the coordinator (writes/reads at a consistency level, read repair)
     RingEngine            what the sessions run on (cqlpy/cluster/ring_engine.py)
 
+Bootstrap: a new node (no ring_state.json) that is not a seed and finds NORMAL members gossips
+STATUS BOOT with its tokens (peers add them as pending: writes reach it too), waits for schema
+agreement and BOOTSTRAP_SETTLE, pulls the ranges it gains from their current replicas
+(cqlpy/cluster/streaming.py), then gossips NORMAL; cqlpy/node.py opens the native transport only
+once ``start`` returns.
+
 Engine work off the loop: replica-side verbs (MUTATION, HINT, READ_REPAIR, READ, RANGE, TRUNCATE)
 run on a small thread pool and answer from there (messaging is thread-safe); the coordinator's own
 replica write/read still runs inline on the loop (a memtable insert and a buffered commit-log
@@ -68,6 +74,8 @@ from cqlpy.schema.system_tables import (
 log = logging.getLogger("cqlpy.ring")
 
 SCHEMA_PULL_DELAY = 0.5
+BOOTSTRAP_SETTLE = 2.5          # seconds for STATUS BOOT to reach the peers (Cassandra's RING_DELAY)
+BOOTSTRAP_SCHEMA_TIMEOUT = 30.0
 _PEER_KEYS = frozenset({ApplicationState.DC, ApplicationState.RACK, ApplicationState.HOST_ID,
                         ApplicationState.TOKENS, ApplicationState.SCHEMA,
                         ApplicationState.RELEASE_VERSION, ApplicationState.NATIVE_ADDRESS_AND_PORT})
@@ -198,22 +206,86 @@ class NodeRing(EndpointStateChangeSubscriber):
         self._known_hosts = {e.host_id for e in self.storage.saved_peers()}
         self.gossiper.register(self)
         joined: asyncio.Future = self.loop.create_future()
+        is_seed = any((e.address, e.port) == (local.address, local.port)
+                      for e in self.gossiper.seeds)
         self.storage.join(lambda tokens: joined.done() or joined.set_result(tokens),
-                          shadow_timeout=opts.shadow_timeout)
+                          shadow_timeout=opts.shadow_timeout, bootstrap=not is_seed)
         tokens = await joined
+        bootstrapping = self.storage.bootstrapping
         self.hints.start()
         await self.loop.run_in_executor(self.pool, self._write_local_row)
         self.gossiper.add_local_application_states({
             ApplicationState.SCHEMA: str(self.database.catalog.schema_version),
             ApplicationState.NATIVE_ADDRESS_AND_PORT: f"{native_host}:{native_port}",
-            ApplicationState.RPC_READY: "true"})
+            ApplicationState.RPC_READY: "false" if bootstrapping else "true"})
         self.database.catalog.add_commit_listener(self._on_local_commit)
         for endpoint, state in list(self.gossiper.endpoint_states.items()):
             if endpoint != local:
                 self._write_peer_soon(endpoint)
+        if bootstrapping:
+            try:
+                await self._bootstrap()
+            except Exception as exc:  # noqa: BLE001 - the node cannot serve: one line, exit
+                log.error("JOINING: bootstrap failed: %s", exc)
+                # no shutdown announcement: peers would take a SHUTDOWN state with tokens for a
+                # NORMAL member; they convict it DOWN and keep its tokens pending instead
+                self.gossiper.stop(announce=False)
+                await self.stop()
+                from cqlpy.errors import ConfigurationException
+                raise ConfigurationException(
+                    f"bootstrap failed ({exc}); start the node again to retry") from None
         loc = self.storage.local_location
         log.info("Joined the ring as %s (host id %s, %s/%s, %d tokens); seeds %s", local,
                  local.host_id, loc.datacenter, loc.rack, len(tokens), ", ".join(opts.seeds))
+
+    async def _bootstrap(self) -> None:
+        """STATUS BOOT is gossiped: learn the schema, let the peers learn our pending ranges, pull
+        the ranges this node gains from their current replicas, then become NORMAL."""
+        from cqlpy.cluster.replication import strategy_from_replication
+        from cqlpy.cluster.streaming import RangeStreamer
+        assert self.storage is not None and self.gossiper is not None
+        started = time.monotonic()
+        log.info("JOINING: bootstrapping with %d tokens; waiting for schema agreement",
+                 len(self.storage.tokens))
+        await self._wait_schema_agreement(BOOTSTRAP_SCHEMA_TIMEOUT)
+        log.info("JOINING: schema agreed; waiting %.1f s for the ring to learn our pending ranges",
+                 BOOTSTRAP_SETTLE)
+        await asyncio.sleep(BOOTSTRAP_SETTLE)
+        local = self.storage.local
+        keyspaces = [(name, strategy_from_replication(ks.replication, local))
+                     for name, ks in self.database.catalog.keyspaces.items()
+                     if name not in SYSTEM_KEYSPACES and ks.strategy_name != "LocalStrategy"]
+        streamer = RangeStreamer(self.messaging, self.database.engine, is_local=self._is_local,
+                                 is_alive=self.gossiper.is_alive)
+        log.info("JOINING: streaming the ranges of %d keyspaces", len(keyspaces))
+        streaming = time.monotonic()
+        sent, _ = await streamer.stream_movements(keyspaces, self.storage.token_metadata.clone(),
+                                                  target_filter=self._is_local)
+        streamed = time.monotonic() - streaming
+        self.storage.finish_bootstrap()
+        self.gossiper.add_local_application_state(ApplicationState.RPC_READY, "true")
+        log.info("JOINING: bootstrap complete in %.1f s: streamed %d partitions in %.2f s; "
+                 "now NORMAL", time.monotonic() - started, sent, streamed)
+
+    async def _wait_schema_agreement(self, timeout: float) -> None:
+        """Until every live NORMAL member gossips our schema version (at least one is live)."""
+        assert self.storage is not None and self.gossiper is not None
+        deadline = self.loop.time() + timeout
+        while True:
+            ours = str(self.database.catalog.schema_version)
+            members = [e for e in self.storage.token_metadata.endpoints() if not self._is_local(e)]
+            live = [e for e in members if self.gossiper.is_alive(e)]
+            versions = set()
+            for e in live:
+                state = self.gossiper.endpoint_state(e)
+                versions.add(state.get(ApplicationState.SCHEMA) if state is not None else None)
+            if live and versions == {ours}:
+                return
+            if self.loop.time() > deadline:
+                raise RuntimeError(f"bootstrap: no schema agreement with the ring within {timeout} s "
+                                   f"(ours {ours}, live members {len(live)}/{len(members)}, "
+                                   f"theirs {sorted(map(str, versions))})")
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         try:

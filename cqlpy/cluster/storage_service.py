@@ -11,8 +11,11 @@ A gossip subscriber that turns peers' application states into TokenMetadata and 
 Tokens come from the TOKENS state (the first token in STATUS is the fallback, as in pre-2.0
 gossip).  The local node's tokens are chosen once, at first start, with token_allocation against the
 ring learnt in a shadow round, saved in ``<data>/ring_state.json`` with the host id and the last
-gossip generation, and gossiped as TOKENS/STATUS NORMAL from then on.  There is no streaming yet: a
-new node joins as NORMAL directly (Cassandra's ``auto_bootstrap: false``).
+gossip generation, and gossiped as TOKENS/STATUS NORMAL from then on.  A new node that is not a seed and finds NORMAL
+members in its shadow round bootstraps (``join(bootstrap=True)``): it gossips STATUS BOOT with its
+tokens (peers see them as pending: writes reach it too), its owner streams the ranges it gains
+(cqlpy/node_ring.py, cqlpy/cluster/streaming.py), then ``finish_bootstrap`` saves the tokens and
+gossips NORMAL.  A seed, the first node, or a restart joins as NORMAL directly.
 
 ``ring_state.json``: ``{"host_id": "<uuid>", "tokens": ["<int>", ...], "generation": <int>}``
 (tokens as strings so 64-bit values survive any JSON reader).
@@ -72,6 +75,8 @@ class StorageService(EndpointStateChangeSubscriber):
         self.allocation_rf = allocation_rf
         self.rng = rng or random.Random()
         self.tokens: list[int] = []
+        self.bootstrapping = False
+        self._generation = 0
         self._listeners: list[RingListener] = []
         self._peers: dict[Endpoint, dict[str, str]] = self._load_peers()
         if data_dir is not None and gossiper.peer_store is None:
@@ -161,11 +166,13 @@ class StorageService(EndpointStateChangeSubscriber):
 
     def join(self, on_done: Callable[[list[int]], None] | None = None, *,
              tokens: list[int] | None = None, shadow_round: bool = True,
-             shadow_timeout: float = 30.0) -> None:
+             shadow_timeout: float = 30.0, bootstrap: bool = False) -> None:
         """Join the ring: on a restart reuse the saved tokens; at first start learn the ring from the
         seeds (shadow round, unless ``shadow_round`` is False: the first node of a new cluster),
         allocate tokens, then start gossiping as NORMAL.  ``on_done(tokens)`` runs once gossip has
-        started (at once when no shadow round is needed)."""
+        started (at once when no shadow round is needed).  With ``bootstrap`` (a new node, not a
+        seed) and NORMAL members found in the shadow round, the node gossips STATUS BOOT instead
+        (``self.bootstrapping``) until ``finish_bootstrap``."""
         saved = self.saved_state()
         if tokens is None and saved is not None:
             tokens = saved["tokens"]
@@ -179,13 +186,15 @@ class StorageService(EndpointStateChangeSubscriber):
             for endpoint, state in sorted((states or {}).items()):
                 if endpoint.address != self.local.address or endpoint.port != self.local.port:
                     self._apply(endpoint, state)
-            self._start(None, saved)
+            members = [e for e in self.token_metadata.endpoints() if not self._is_local(e)]
+            self._start(None, saved, bootstrap=bootstrap and saved is None and bool(members))
             if on_done is not None:
                 on_done(self.tokens)
 
         self.gossiper.do_shadow_round(after_shadow, timeout=shadow_timeout)
 
-    def _start(self, tokens: list[int] | None, saved: dict | None) -> None:
+    def _start(self, tokens: list[int] | None, saved: dict | None, *,
+               bootstrap: bool = False) -> None:
         tm = self.token_metadata
         loc = self.local_location
         if tokens is None:
@@ -193,16 +202,35 @@ class StorageService(EndpointStateChangeSubscriber):
             tokens = allocate_tokens(tm, self.local, self.num_tokens, self.allocation_rf, self.rng,
                                      loc)
         self.tokens = sorted(tokens)
-        tm.update_normal_tokens(self.local, self.tokens, loc)
+        self.bootstrapping = bootstrap
+        if bootstrap:
+            tm.add_bootstrap_tokens(self.local, self.tokens, loc)
+        else:
+            tm.update_normal_tokens(self.local, self.tokens, loc)
         if saved is not None:
             self._restore_peers()
         wall = int(self.gossiper.wall_clock())
         generation = max(wall, saved["generation"] + 1) if saved is not None else wall
-        self._save_state(generation)
+        self._generation = generation
+        if not bootstrap:               # a bootstrap interrupted before NORMAL starts afresh
+            self._save_state(generation)
         self.gossiper.start(generation, {
             ApplicationState.HOST_ID: str(self.local.host_id),
             ApplicationState.DC: loc.datacenter, ApplicationState.RACK: loc.rack,
             ApplicationState.RELEASE_VERSION: RELEASE_VERSION,
+            ApplicationState.TOKENS: VVF.tokens(self.tokens),
+            ApplicationState.STATUS: (VVF.bootstrapping(self.tokens) if bootstrap
+                                      else VVF.normal(self.tokens))})
+        self._notify(self.local)
+
+    def finish_bootstrap(self) -> None:
+        """The ranges are streamed: save the tokens, become a NORMAL member, gossip it."""
+        if not self.bootstrapping:
+            return
+        self.bootstrapping = False
+        self.token_metadata.update_normal_tokens(self.local, self.tokens, self.local_location)
+        self._save_state(self._generation)
+        self.gossiper.add_local_application_states({
             ApplicationState.TOKENS: VVF.tokens(self.tokens),
             ApplicationState.STATUS: VVF.normal(self.tokens)})
         self._notify(self.local)

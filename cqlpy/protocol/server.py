@@ -129,16 +129,26 @@ class ProtocolServer:
                 "COMPRESSION": list(self.compressors),
                 "PROTOCOL_VERSIONS": [SUPPORTED_VERSIONS_TEXT]}
 
-    async def start(self) -> None:
+    async def start(self, serve: bool = True) -> None:
+        """Bind (and listen, unless ``serve`` is False: then ``serve()`` opens it later, as a
+        bootstrapping ring node does once it is NORMAL)."""
         self.loop = asyncio.get_running_loop()
         if not self._listening:
             self.backend.add_schema_listener(self._schema_changed)
             self._listening = True
         self._server = await asyncio.start_server(self._accept, self.options.host, self.options.port,
-                                                  reuse_address=True)
+                                                  reuse_address=True, start_serving=serve)
         host, port = self._server.sockets[0].getsockname()[:2]
         self._address = (host, port)
-        log.info("Starting listening for CQL clients on %s:%d (unencrypted)...", host, port)
+        if serve:
+            log.info("Starting listening for CQL clients on %s:%d (unencrypted)...", host, port)
+
+    async def serve(self) -> None:
+        """Accept clients on the address bound by ``start(serve=False)``."""
+        assert self._server is not None, "the server is not started"
+        if not self._server.is_serving():
+            await self._server.start_serving()
+            log.info("Starting listening for CQL clients on %s:%d (unencrypted)...", *self.address)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = ClientConnection(self, reader, writer)

@@ -30,7 +30,7 @@ class SimNode:
         self.incarnation = 0
         self.running = False
 
-    def start(self, *, hints_enabled: bool = True) -> None:
+    def start(self, *, hints_enabled: bool = True, bootstrap: bool = False) -> None:
         c = self.cluster
         self.incarnation += 1
         self.engine = Engine.open(self.data_dir, commitlog_sync="batch", compaction=False,
@@ -45,7 +45,7 @@ class SimNode:
         self.proxy = StorageProxy(self.storage, self.messaging, self.engine, self.hints,
                                   write_timeout=c.write_timeout, clock=c.wall_clock)
         joined = []
-        self.storage.join(joined.append, shadow_round=self.index != 0)
+        self.storage.join(joined.append, shadow_round=self.index != 0, bootstrap=bootstrap)
         assert c.scheduler.run_until_true(lambda: bool(joined), 40.0, step=0.1), "join timed out"
         self.hints.start()
         self.running = True
