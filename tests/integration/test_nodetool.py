@@ -3,21 +3,18 @@
 of a stopped one stream their ranges, so every key is then on both remaining replicas, read at ONE
 through each of them, then at QUORUM and ALL).  Every process is stopped in a ``finally``."""
 import re
-import signal
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from cqlpy import nodetool
 
+from .nodes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
+
 cassandra = pytest.importorskip("cassandra")
 from cassandra import ConsistencyLevel  # noqa: E402
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
-from cassandra.policies import WhiteListRoundRobinPolicy  # noqa: E402
 from cassandra.query import SimpleStatement  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -25,113 +22,19 @@ pytestmark = pytest.mark.slow
 ADDRESSES = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
 
 
-def _loopback_binds(address: str) -> bool:
-    try:
-        with socket.socket() as s:
-            s.bind((address, 0))
-        return True
-    except OSError:
-        return False
-
-
-def _free_ports(addresses, count: int = 3) -> tuple[int, ...]:
-    """``count`` consecutive ports free on every address (native, storage, admin)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count > 65535:
-            continue
-        ok = True
-        for address in addresses:
-            for port in range(base, base + count):
-                try:
-                    with socket.socket() as s:
-                        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                        s.bind((address, port))
-                except OSError:
-                    ok = False
-        if ok:
-            return tuple(range(base, base + count))
-    raise RuntimeError("no free ports")
-
-
-class Server:
-    def __init__(self, tmp: Path, address: str, native: int, storage: int, admin: int,
-                 seeds: str | None, extra: tuple[str, ...] = ()) -> None:
-        self.address, self.native, self.storage, self.admin = address, native, storage, admin
-        self.seeds, self.extra = seeds, extra
-        self.data = tmp / f"node-{address}"
-        self.log_path = tmp / f"node-{address}.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "cqlpy.node", "--data", str(self.data), "--listen",
-               self.address, "--port", str(self.native), "--admin-port", str(self.admin),
-               "--workers", "4"]
-        if self.seeds:
-            cmd += ["--storage-port", str(self.storage), "--seeds", self.seeds,
-                    "--phi-convict-threshold", "4", *self.extra]
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-
-    def text(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
-
-    def wait_for(self, pattern: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.text()):
-                return
-            if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError(f"{self.address} exited:\n{self.text()}")
-            time.sleep(0.05)
-        raise AssertionError(f"{self.address}: no {pattern!r} within {timeout} s:\n{self.text()}")
-
-    def nodetool(self, *args: str) -> str:
-        return nodetool.run(self.address, self.admin, args[0], list(args[1:]))
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(15)
-
-
-def _cluster(contact: str, port: int, cl: int = ConsistencyLevel.ONE, *, only: str | None = None):
-    options = {"load_balancing_policy": WhiteListRoundRobinPolicy([only])} if only else {}
-    profile = ExecutionProfile(consistency_level=cl, request_timeout=20, **options)
-    return Cluster([contact], port=port, protocol_version=4,
-                   execution_profiles={EXEC_PROFILE_DEFAULT: profile})
-
-
-def _until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _status_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.match(r"^[UD][NLJM]  ", line)]
 
 
 def test_single_node(tmp_path):
-    native, _storage, admin = _free_ports(["127.0.0.1"])
-    node = Server(tmp_path, "127.0.0.1", native, 0, admin, seeds=None)
+    native, _storage, admin = free_ports(["127.0.0.1"])
+    node = NodeProcess(tmp_path, "127.0.0.1", native, 0, admin)
     cluster = None
     try:
         node.start()
         node.wait_for(r"Starting admin channel on")
         node.wait_for(r"Starting listening for CQL clients")
-        cluster = _cluster("127.0.0.1", native)
+        cluster = driver_cluster("127.0.0.1", native, ConsistencyLevel.ONE)
         session = cluster.connect()
         session.execute("CREATE KEYSPACE ks WITH replication = "
                         "{'class': 'SimpleStrategy', 'replication_factor': 1}")
@@ -195,11 +98,11 @@ def test_single_node(tmp_path):
     assert "Traceback" not in cli.stderr
 
 
-@pytest.mark.skipif(not all(_loopback_binds(a) for a in ADDRESSES),
+@pytest.mark.skipif(not all(loopback_binds(a) for a in ADDRESSES),
                     reason="127.0.0.2-4 do not bind here")
 def test_ring_status_getendpoints_decommission(tmp_path):
-    native, storage, admin = _free_ports(ADDRESSES)
-    nodes = [Server(tmp_path, a, native, storage, admin, seeds=ADDRESSES[0]) for a in ADDRESSES]
+    native, storage, admin = free_ports(ADDRESSES)
+    nodes = [NodeProcess(tmp_path, a, native, storage, admin, seeds=ADDRESSES[0]) for a in ADDRESSES]
     cluster = None
     try:
         for node in nodes:
@@ -207,10 +110,10 @@ def test_ring_status_getendpoints_decommission(tmp_path):
             node.wait_for(r"Joined the ring")
         for node in nodes:
             node.wait_for(r"Starting admin channel on")
-            _until(lambda: len([ln for ln in _status_lines(node.nodetool("status"))
+            until(lambda: len([ln for ln in _status_lines(node.nodetool("status"))
                                 if ln.startswith("UN")]) == 4, 30, f"4 UN nodes on {node.address}")
 
-        cluster = _cluster(ADDRESSES[0], native, ConsistencyLevel.ALL)
+        cluster = driver_cluster(ADDRESSES[0], native, ConsistencyLevel.ALL)
         session = cluster.connect()
         session.execute("CREATE KEYSPACE ks WITH replication = "
                         "{'class': 'SimpleStrategy', 'replication_factor': 2}")
@@ -221,7 +124,7 @@ def test_ring_status_getendpoints_decommission(tmp_path):
             except nodetool.NodetoolError:
                 return False
 
-        _until(lambda: all(has_keyspace(n) for n in nodes), 20, "the keyspace on every node")
+        until(lambda: all(has_keyspace(n) for n in nodes), 20, "the keyspace on every node")
         keys = [f"key{i}" for i in range(60)]
         insert = session.prepare("INSERT INTO ks.t (k, v) VALUES (?, ?)")
         for i, k in enumerate(keys):
@@ -235,7 +138,7 @@ def test_ring_status_getendpoints_decommission(tmp_path):
         assert abs(sum(owns) - 200.0) < 1.0                  # RF 2: effective ownership sums to 2
 
         cluster.refresh_schema_metadata()
-        _until(lambda: cluster.metadata.token_map is not None
+        until(lambda: cluster.metadata.token_map is not None
                and len(cluster.metadata.all_hosts()) == 4, 20, "the driver's token map")
         for k in keys[:8]:
             replicas = cluster.metadata.get_replicas("ks", k.encode())
@@ -250,7 +153,7 @@ def test_ring_status_getendpoints_decommission(tmp_path):
         info = leaving.nodetool("info")
         assert re.search(r"^Mode\s+: DECOMMISSIONED$", info, re.M)
         for node in nodes[:3]:
-            _until(lambda: len(_status_lines(node.nodetool("status"))) == 3, 20,
+            until(lambda: len(_status_lines(node.nodetool("status"))) == 3, 20,
                    f"{node.address} to drop the decommissioned node")
         leaving.stop()
         assert "streamed" in leaving.text()
@@ -265,19 +168,19 @@ def test_ring_status_getendpoints_decommission(tmp_path):
         with pytest.raises(nodetool.NodetoolError, match="is alive"):
             nodes[0].nodetool("removenode", gone_id)
         gone.stop()
-        _until(lambda: any(ln.startswith("DN") for ln in _status_lines(nodes[0].nodetool("status"))),
+        until(lambda: any(ln.startswith("DN") for ln in _status_lines(nodes[0].nodetool("status"))),
                20, "127.0.0.3 DOWN")
         assert nodes[0].nodetool("removenode", gone_id) == ""
         assert "Completed" in nodes[0].nodetool("removenode", "status")
         for node in nodes[:2]:
-            _until(lambda: len(_status_lines(node.nodetool("status"))) == 2, 20,
+            until(lambda: len(_status_lines(node.nodetool("status"))) == 2, 20,
                    f"{node.address} to drop the removed node")
         cluster.shutdown()
         cluster = None
 
         # every key is on both remaining nodes: a read at ONE through each answers from itself
         for node in nodes[:2]:
-            c = _cluster(node.address, native, ConsistencyLevel.ONE, only=node.address)
+            c = driver_cluster(node.address, native, ConsistencyLevel.ONE, only=node.address)
             try:
                 s = c.connect()
                 missing = [k for k in keys if s.execute(SimpleStatement(
@@ -285,7 +188,7 @@ def test_ring_status_getendpoints_decommission(tmp_path):
                 assert not missing, (node.address, missing)
             finally:
                 c.shutdown()
-        cluster = _cluster(ADDRESSES[0], native, ConsistencyLevel.ALL, only=ADDRESSES[0])
+        cluster = driver_cluster(ADDRESSES[0], native, ConsistencyLevel.ALL, only=ADDRESSES[0])
         session = cluster.connect()
         for cl in (ConsistencyLevel.ALL, ConsistencyLevel.QUORUM):
             for i, k in enumerate(keys):
@@ -299,22 +202,22 @@ def test_ring_status_getendpoints_decommission(tmp_path):
             node.stop()
 
 
-@pytest.mark.skipif(not all(_loopback_binds(a) for a in ADDRESSES[:2]),
+@pytest.mark.skipif(not all(loopback_binds(a) for a in ADDRESSES[:2]),
                     reason="127.0.0.2 does not bind here")
 def test_two_datacenters(tmp_path):
-    native, storage, admin = _free_ports(ADDRESSES[:2])
-    nodes = [Server(tmp_path, ADDRESSES[0], native, storage, admin, seeds=ADDRESSES[0],
+    native, storage, admin = free_ports(ADDRESSES[:2])
+    nodes = [NodeProcess(tmp_path, ADDRESSES[0], native, storage, admin, seeds=ADDRESSES[0],
                     extra=("--dc", "dc1", "--rack", "r1")),
-             Server(tmp_path, ADDRESSES[1], native, storage, admin, seeds=ADDRESSES[0],
+             NodeProcess(tmp_path, ADDRESSES[1], native, storage, admin, seeds=ADDRESSES[0],
                     extra=("--dc", "dc2", "--rack", "r2"))]
     cluster = None
     try:
         for node in nodes:
             node.start()
             node.wait_for(r"Starting admin channel on")
-        _until(lambda: len([ln for ln in _status_lines(nodes[1].nodetool("status"))
+        until(lambda: len([ln for ln in _status_lines(nodes[1].nodetool("status"))
                             if ln.startswith("UN")]) == 2, 30, "2 UN nodes")
-        cluster = _cluster(ADDRESSES[0], native, ConsistencyLevel.ALL)
+        cluster = driver_cluster(ADDRESSES[0], native, ConsistencyLevel.ALL)
         session = cluster.connect()
         session.execute("CREATE KEYSPACE nts WITH replication = "
                         "{'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}")
@@ -330,7 +233,7 @@ def test_two_datacenters(tmp_path):
             except nodetool.NodetoolError:
                 return None
 
-        status = _until(mixed_status, 20, "the keyspaces on 127.0.0.2")
+        status = until(mixed_status, 20, "the keyspaces on 127.0.0.2")
         blocks = status.split("Datacenter: ")[1:]
         assert [b.splitlines()[0] for b in blocks] == ["dc1", "dc2"]
         assert _status_lines(blocks[0])[0].split()[1] == ADDRESSES[0]
@@ -340,7 +243,7 @@ def test_two_datacenters(tmp_path):
         assert all("100.0%" in ln for ln in _status_lines(nodes[0].nodetool("status", "nts")))
 
         cluster.refresh_schema_metadata()
-        _until(lambda: cluster.metadata.token_map is not None
+        until(lambda: cluster.metadata.token_map is not None
                and len(cluster.metadata.all_hosts()) == 2, 20, "the driver's token map")
         from cassandra.cqltypes import Int32Type
         for k, c in ((1, 2), (3, 4)):
