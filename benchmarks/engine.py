@@ -22,7 +22,6 @@ import os
 import pstats
 import random
 import shutil
-import sqlite3
 import struct
 import sys
 import tempfile
@@ -30,8 +29,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cqlpy.engine import Cell, Engine, PartitionUpdate, Row, Slice  # noqa: E402
+from workload import make_workload, sqlite_open, sqlite_partition_reads, sqlite_point_reads, sqlite_write  # noqa: E402
 
 TID = b"\xbe" * 16
 COLUMNS = ("v",)          # what SELECT v ... asks for: lets single-row reads stop early
@@ -40,14 +41,6 @@ _CLUST = struct.Struct(">I")
 
 def clustering(c: int) -> bytes:
     return _CLUST.pack(c ^ 0x80000000)          # order-preserving encoding of a signed int
-
-
-def make_workload(partitions: int, rows: int, seed: int = 42):
-    rng = random.Random(seed)
-    keys = ["pk" + "%016x" % rng.getrandbits(64) for _ in range(partitions)]
-    data = [(k, c, os.urandom(100).hex()) for k in keys for c in range(rows)]
-    rng.shuffle(data)
-    return keys, data
 
 
 # --- engine ----------------------------------------------------------------------------------------
@@ -96,43 +89,6 @@ def wait_for_compactions(eng: Engine, timeout: float = 300) -> None:
 
 
 # --- sqlite ----------------------------------------------------------------------------------------
-
-def sqlite_open(path: str):
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE t (k TEXT, c INT, v TEXT, PRIMARY KEY (k, c)) WITHOUT ROWID")
-    return db
-
-
-def sqlite_write(db, data) -> float:
-    ex = db.execute
-    t0 = time.perf_counter()
-    ex("BEGIN")
-    for i, (k, c, v) in enumerate(data, 1):
-        ex("INSERT INTO t (k, c, v) VALUES (?, ?, ?)", (k, c, v))
-        if i % 1000 == 0:
-            ex("COMMIT")
-            ex("BEGIN")
-    ex("COMMIT")
-    return time.perf_counter() - t0
-
-
-def sqlite_point_reads(db, picks) -> float:
-    ex = db.execute
-    t0 = time.perf_counter()
-    for k, c in picks:
-        v = ex("SELECT v FROM t WHERE k = ? AND c = ?", (k, c)).fetchone()[0]
-    assert v
-    return time.perf_counter() - t0
-
-
-def sqlite_partition_reads(db, picks, rows: int) -> float:
-    ex = db.execute
-    t0 = time.perf_counter()
-    for k in picks:
-        vals = ex("SELECT c, v FROM t WHERE k = ?", (k,)).fetchall()
-    assert len(vals) == rows
-    return time.perf_counter() - t0
 
 
 # --- group commit ----------------------------------------------------------------------------------
