@@ -137,13 +137,10 @@ class TokenNode(Node):
         return F.partition_token(keycodec.encode_partition_key(self.types, args))
 
 
-class CastNode(Node):
-    __slots__ = ("arg", "convert", "has_aggregate")
+class UnaryNode(Node):
+    """A selector over one argument: ``arg`` is evaluated, then ``apply([value], ctx)``."""
 
-    def __init__(self, arg: Node, target: CQLType, name: str) -> None:
-        self.arg, self.type, self.name = arg, target, name
-        self.convert = cast_function(arg.type, target)
-        self.has_aggregate = arg.has_aggregate
+    __slots__ = ()
 
     @property
     def children(self):
@@ -153,10 +150,22 @@ class CastNode(Node):
         return self.apply([self.arg.eval(row, ctx)], ctx)
 
     def apply(self, args: list[Any], ctx: EvalContext) -> Any:
+        raise NotImplementedError
+
+
+class CastNode(UnaryNode):
+    __slots__ = ("arg", "convert", "has_aggregate")
+
+    def __init__(self, arg: Node, target: CQLType, name: str) -> None:
+        self.arg, self.type, self.name = arg, target, name
+        self.convert = cast_function(arg.type, target)
+        self.has_aggregate = arg.has_aggregate
+
+    def apply(self, args: list[Any], ctx: EvalContext) -> Any:
         return None if args[0] is None else self.convert(args[0])
 
 
-class ElementNode(Node):
+class ElementNode(UnaryNode):
     """``m[key]`` (map value) or ``s[elem]`` (the element if the set has it)."""
 
     __slots__ = ("arg", "key", "has_aggregate")
@@ -166,13 +175,6 @@ class ElementNode(Node):
         self.arg, self.key, self.name = arg, key, name
         self.type = t.value if isinstance(t, T.MapType) else t.element        # type: ignore[union-attr]
         self.has_aggregate = arg.has_aggregate
-
-    @property
-    def children(self):
-        return (self.arg,)
-
-    def eval(self, row, ctx):
-        return self.apply([self.arg.eval(row, ctx)], ctx)
 
     def apply(self, args: list[Any], ctx: EvalContext) -> Any:
         coll, k = args[0], self.key.evaluate(ctx)
@@ -189,7 +191,7 @@ class ElementNode(Node):
         return None
 
 
-class SliceNode(Node):
+class SliceNode(UnaryNode):
     """``m[a..b]`` / ``s[a..b]``: the entries (elements) whose key is within the bounds, inclusive;
     a missing bound is open.  The result has the collection's type; an empty result is null."""
 
@@ -198,13 +200,6 @@ class SliceNode(Node):
     def __init__(self, arg: Node, start: Value | None, end: Value | None, name: str) -> None:
         self.arg, self.start, self.end, self.type, self.name = arg, start, end, arg.type, name
         self.has_aggregate = arg.has_aggregate
-
-    @property
-    def children(self):
-        return (self.arg,)
-
-    def eval(self, row, ctx):
-        return self.apply([self.arg.eval(row, ctx)], ctx)
 
     def apply(self, args: list[Any], ctx: EvalContext) -> Any:
         coll = args[0]
@@ -235,7 +230,7 @@ class SliceNode(Node):
         return set(kept_items) if isinstance(coll, (set, frozenset)) else kept_items
 
 
-class FieldNode(Node):
+class FieldNode(UnaryNode):
     __slots__ = ("arg", "index", "has_aggregate")
 
     def __init__(self, arg: Node, field: str, name: str) -> None:
@@ -249,19 +244,12 @@ class FieldNode(Node):
         self.type = t.field_types[self.index]
         self.has_aggregate = arg.has_aggregate
 
-    @property
-    def children(self):
-        return (self.arg,)
-
-    def eval(self, row, ctx):
-        return self.apply([self.arg.eval(row, ctx)], ctx)
-
     def apply(self, args: list[Any], ctx: EvalContext) -> Any:
         v = args[0]
         return None if v is None or self.index >= len(v) else v[self.index]
 
 
-class ToJsonNode(Node):
+class ToJsonNode(UnaryNode):
     """``toJson(x)``: the JSON text of a value, as SELECT JSON renders it."""
 
     __slots__ = ("arg", "has_aggregate")
@@ -269,13 +257,6 @@ class ToJsonNode(Node):
     def __init__(self, arg: Node, name: str) -> None:
         self.arg, self.type, self.name = arg, T.TEXT, name
         self.has_aggregate = arg.has_aggregate
-
-    @property
-    def children(self):
-        return (self.arg,)
-
-    def eval(self, row, ctx):
-        return self.apply([self.arg.eval(row, ctx)], ctx)
 
     def apply(self, args: list[Any], ctx: EvalContext) -> Any:
         return to_json(self.arg.type, args[0])
