@@ -17,10 +17,8 @@ Usage: python benchmarks/engine.py [--quick] [--profile point|partition|write]
 from __future__ import annotations
 
 import argparse
-import cProfile
 import os
 import pstats
-import random
 import shutil
 import struct
 import sys
@@ -32,7 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cqlpy.engine import Cell, Engine, PartitionUpdate, Row, Slice  # noqa: E402
-from workload import make_workload, sqlite_open, sqlite_partition_reads, sqlite_point_reads, sqlite_write  # noqa: E402
+from workload import (  # noqa: E402
+    Profiler, make_workload, read_picks, sqlite_open, sqlite_partition_reads, sqlite_point_reads, sqlite_write)
 
 TID = b"\xbe" * 16
 COLUMNS = ("v",)          # what SELECT v ... asks for: lets single-row reads stop early
@@ -140,20 +139,11 @@ def main(argv=None) -> int:
     gc_writers, gc_each = (16, 200) if args.quick else (16, 2000)
     rounds = max(1, args.rounds)
     keys, data = make_workload(partitions, rows)
-    rng = random.Random(7)
-    point_picks = [(rng.choice(keys), rng.randrange(rows)) for _ in range(n_point)]
-    part_picks = [rng.choice(keys) for _ in range(n_part)]
+    point_picks, part_picks = read_picks(keys, rows, n_point, n_part)
     tmp = tempfile.mkdtemp(prefix="cqlpy-bench-")
-    prof = cProfile.Profile() if args.profile else None
-
-    def profiled(kind: str, fn):
-        if prof is not None and args.profile == kind:
-            prof.enable()
-            try:
-                return fn()
-            finally:
-                prof.disable()
-        return fn()
+    profiler = Profiler(args.profile)
+    prof = profiler.profile
+    profiled = profiler.run
 
     try:
         db = sqlite_open(os.path.join(tmp, "bench.sqlite"))

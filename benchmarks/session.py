@@ -19,10 +19,8 @@ Usage: python benchmarks/session.py [--quick] [--rounds N] [--profile write|poin
 from __future__ import annotations
 
 import argparse
-import cProfile
 import os
 import pstats
-import random
 import shutil
 import sys
 import tempfile
@@ -32,7 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cqlpy  # noqa: E402
-from workload import make_workload, sqlite_open, sqlite_partition_reads, sqlite_point_reads, sqlite_write  # noqa: E402
+from workload import (  # noqa: E402
+    Profiler, make_workload, read_picks, sqlite_open, sqlite_partition_reads, sqlite_point_reads, sqlite_write)
 
 GOALS = {"write": 0.5, "point": 0.3, "partition": 0.5}
 
@@ -122,20 +121,11 @@ def main(argv=None) -> int:
     n_point, n_part = (5000, 1000) if args.quick else (50_000, 10_000)
     rounds = max(1, args.rounds)
     keys, data = make_workload(partitions, rows)
-    rng = random.Random(7)
-    point_picks = [(rng.choice(keys), rng.randrange(rows)) for _ in range(n_point)]
-    part_picks = [rng.choice(keys) for _ in range(n_part)]
+    point_picks, part_picks = read_picks(keys, rows, n_point, n_part)
     tmp = tempfile.mkdtemp(prefix="cqlpy-session-bench-")
-    prof = cProfile.Profile() if args.profile else None
-
-    def profiled(kind: str, fn):
-        if prof is not None and args.profile == kind:
-            prof.enable()
-            try:
-                return fn()
-            finally:
-                prof.disable()
-        return fn()
+    profiler = Profiler(args.profile)
+    prof = profiler.profile
+    profiled = profiler.run
 
     try:
         # writes, alternating sqlite and cqlpy (fresh databases each round; best of rounds); cqlpy's

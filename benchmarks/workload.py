@@ -6,6 +6,7 @@ per row, COMMIT every 1000, reads with the same key choices.  Each function retu
 """
 from __future__ import annotations
 
+import cProfile
 import os
 import random
 import sqlite3
@@ -56,3 +57,28 @@ def sqlite_partition_reads(db, picks, rows: int) -> float:
         vals = ex("SELECT c, v FROM t WHERE k = ?", (k,)).fetchall()
     assert len(vals) == rows
     return time.perf_counter() - t0
+
+
+def read_picks(keys, rows: int, n_point: int, n_part: int, seed: int = 7):
+    """The (k, c) pairs of the point reads and the keys of the partition reads, same for both sides."""
+    rng = random.Random(seed)
+    point_picks = [(rng.choice(keys), rng.randrange(rows)) for _ in range(n_point)]
+    part_picks = [rng.choice(keys) for _ in range(n_part)]
+    return point_picks, part_picks
+
+
+class Profiler:
+    """cProfile around the one benchmark named by --profile (``kind``), or nothing."""
+
+    def __init__(self, kind: str | None) -> None:
+        self.kind = kind
+        self.profile = cProfile.Profile() if kind else None
+
+    def run(self, kind: str, fn):
+        if self.profile is None or kind != self.kind:
+            return fn()
+        self.profile.enable()
+        try:
+            return fn()
+        finally:
+            self.profile.disable()
