@@ -198,23 +198,28 @@ STRING_TYPES = frozenset({ASCII, TEXT})
 
 
 @dataclass(frozen=True, slots=True)
-class ListType(CQLType):
+class _ElementCollection(CQLType):
+    """What list<T> and set<T> share: one element type, frozen or not."""
+
     element: CQLType
     frozen: bool = False
 
     is_collection: ClassVar[bool] = True
+    _keyword: ClassVar[str] = ""             # "list" / "set"
+    _option: ClassVar[int] = 0               # native-protocol option id
+    _marshal: ClassVar[str] = ""             # marshal class simple name
 
     @property
     def cql_name(self) -> str:
-        return _frozen_wrap(f"list<{self.element.cql_name}>", self.frozen)
+        return _frozen_wrap(f"{self._keyword}<{self.element.cql_name}>", self.frozen)
 
     @property
     def option_id(self) -> int:
-        return 0x0020
+        return self._option
 
     def marshal_name(self, ignore_freezing: bool) -> str:
         inner = self.element.marshal_name(ignore_freezing or self.frozen)
-        return _frozen_class(f"{MARSHAL}ListType({inner})", self.frozen and not ignore_freezing)
+        return _frozen_class(f"{MARSHAL}{self._marshal}({inner})", self.frozen and not ignore_freezing)
 
     @property
     def subtypes(self) -> tuple[CQLType, ...]:
@@ -224,39 +229,22 @@ class ListType(CQLType):
     def is_frozen(self) -> bool:
         return self.frozen
 
-    def freeze(self) -> ListType:
-        return ListType(self.element.freeze(), True)
+    def freeze(self):
+        return type(self)(self.element.freeze(), True)
 
 
 @dataclass(frozen=True, slots=True)
-class SetType(CQLType):
-    element: CQLType
-    frozen: bool = False
+class ListType(_ElementCollection):
+    _keyword: ClassVar[str] = "list"
+    _option: ClassVar[int] = 0x0020
+    _marshal: ClassVar[str] = "ListType"
 
-    is_collection: ClassVar[bool] = True
 
-    @property
-    def cql_name(self) -> str:
-        return _frozen_wrap(f"set<{self.element.cql_name}>", self.frozen)
-
-    @property
-    def option_id(self) -> int:
-        return 0x0022
-
-    def marshal_name(self, ignore_freezing: bool) -> str:
-        inner = self.element.marshal_name(ignore_freezing or self.frozen)
-        return _frozen_class(f"{MARSHAL}SetType({inner})", self.frozen and not ignore_freezing)
-
-    @property
-    def subtypes(self) -> tuple[CQLType, ...]:
-        return (self.element,)
-
-    @property
-    def is_frozen(self) -> bool:
-        return self.frozen
-
-    def freeze(self) -> SetType:
-        return SetType(self.element.freeze(), True)
+@dataclass(frozen=True, slots=True)
+class SetType(_ElementCollection):
+    _keyword: ClassVar[str] = "set"
+    _option: ClassVar[int] = 0x0022
+    _marshal: ClassVar[str] = "SetType"
 
 
 @dataclass(frozen=True, slots=True)
