@@ -448,6 +448,8 @@ _STATEMENTS: dict[type, Callable[[Any], str]] = {
     a.AlterUser: lambda n: _user(n, "ALTER", _if_exists(n.if_exists)),
     a.DropUser: lambda n: f"DROP USER{_if_exists(n.if_exists)} {string_literal(n.name)}",
     a.ListUsers: lambda n: "LIST USERS",
+    a.GrantRole: lambda n: f"GRANT {quote_name(n.role)} TO {quote_name(n.grantee)}",
+    a.RevokeRole: lambda n: f"REVOKE {quote_name(n.role)} FROM {quote_name(n.revokee)}",
     a.Describe: _describe,
     a.Explain: lambda n: "EXPLAIN " + to_cql(n.statement),
 }

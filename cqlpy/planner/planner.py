@@ -10,7 +10,7 @@
     Use                         -> ddl.plan_use
     Describe                    -> DescribePlan (the session's describe module answers it)
     Explain                     -> ExplainPlan(inner plan); explain.explain_rows(plan) gives the rows
-    role/user statements        -> InvalidRequest (no authentication in the embedded database)
+    role/user statements, GRANT/REVOKE role -> roles.plan_role (RolePlan; cqlpy.session.roles runs it)
 
 Every plan is immutable and reusable (the session caches it per statement text and keyspace and
 executes it many times); every plan has ``kind`` (a short string the executor dispatches on) and
@@ -24,12 +24,8 @@ from typing import Any
 from cqlpy.errors import InvalidRequest, SyntaxException
 from cqlpy.language import ast
 
-from . import ddl
+from . import ddl, roles
 from .terms import Markers
-
-_ROLE_STATEMENTS = (ast.CreateRole, ast.AlterRole, ast.DropRole, ast.ListRoles, ast.CreateUser,
-                    ast.AlterUser, ast.DropUser, ast.ListUsers)
-
 
 @dataclass(frozen=True)
 class DescribePlan:
@@ -78,9 +74,8 @@ def plan(statement: ast.Statement, catalog: Any, keyspace: str | None) -> Any:
         if isinstance(statement.statement, ast.Explain):
             raise SyntaxException("EXPLAIN cannot explain an EXPLAIN")
         return ExplainPlan(statement, plan(statement.statement, catalog, keyspace))
-    if isinstance(statement, _ROLE_STATEMENTS):
-        raise InvalidRequest("Roles and users are not supported by the embedded database "
-                             "(it runs with AllowAllAuthenticator: no login is needed)")
+    if isinstance(statement, roles.ROLE_STATEMENTS):
+        return roles.plan_role(statement)
     raise InvalidRequest(f"Unsupported statement: {type(statement).__name__}")
 
 

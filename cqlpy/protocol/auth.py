@@ -1,4 +1,4 @@
-"""Authentication for the native protocol: the authenticator hook and SASL PLAIN.
+"""Authentication for the native protocol: the authenticator hook, SASL PLAIN, and PasswordAuthenticator.
 
 The server asks its ``Authenticator`` once per connection, at STARTUP::
 
@@ -8,18 +8,25 @@ The server asks its ``Authenticator`` once per connection, at STARTUP::
         negotiator.evaluate(token) -> bytes | None   a challenge to send (AUTH_CHALLENGE), or None
                                                      when done (AUTH_SUCCESS); raises
                                                      AuthenticationFailed (ERROR 0x0100)
-        negotiator.user                              the authenticated user once done
+        negotiator.user                              the authenticated role once done
 
 PLAIN's token is ``[authzid] NUL user NUL password`` (UTF-8), as PlainTextAuthProvider and
-``cqlsh -u/-p`` send it.  Where users and passwords live (Cassandra: system_auth.roles) is the
-job of a later change; ``PasswordAuthenticator`` takes a ``check(user, password) -> bool``.
+``cqlsh -u/-p`` send it.  ``PasswordAuthenticator`` checks it, as Cassandra's does, against the
+roles of the database (``roles``: cqlpy.session.roles.RoleManager, whose ``authenticate(user,
+password)`` compares with the salted hash in system_auth.roles and refuses a role without LOGIN);
+``cqlpy-server --authenticator password`` wires it so.  Without ``roles`` it checks a fixed
+``users`` mapping (default: Cassandra's first superuser, ``cassandra``/``cassandra``) or a
+``check(user, password) -> bool``: servers embedded in tests use that.  A refusal reads
+``Provided username X and/or password are incorrect``, whoever X is.
 """
 from __future__ import annotations
 
 import hmac
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from cqlpy.errors import AuthenticationFailed
+
+PASSWORD_AUTHENTICATOR = "org.apache.cassandra.auth.PasswordAuthenticator"
 
 
 class SaslNegotiator(Protocol):
@@ -45,11 +52,16 @@ class AllowAllAuthenticator:
         raise AuthenticationFailed("Authentication is not enabled")
 
 
-class PlainNegotiator:
-    """One SASL PLAIN exchange: a single token carrying the user and the password."""
+def incorrect(user: str) -> AuthenticationFailed:
+    return AuthenticationFailed(f"Provided username {user} and/or password are incorrect")
 
-    def __init__(self, check: Callable[[str, str], bool]) -> None:
-        self._check = check
+
+class PlainNegotiator:
+    """One SASL PLAIN exchange: a single token carrying the user and the password.
+    ``authenticate(user, password)`` returns the role logged in or raises AuthenticationFailed."""
+
+    def __init__(self, authenticate: Callable[[str, str], str]) -> None:
+        self._authenticate = authenticate
         self.user: str | None = None
 
     def evaluate(self, token: bytes | None) -> bytes | None:
@@ -61,39 +73,53 @@ class PlainNegotiator:
             user, password = parts[1].decode("utf-8"), parts[2].decode("utf-8")
         except UnicodeDecodeError:
             raise AuthenticationFailed("Authentication failed: user and password must be UTF-8") from None
-        if not user or not self._check(user, password):
-            raise AuthenticationFailed(f"Provided username {user} and/or password are incorrect")
-        self.user = user
+        if not user:
+            raise incorrect(user)
+        self.user = self._authenticate(user, password)
         return None
 
 
 class PasswordAuthenticator:
-    """SASL PLAIN against ``check(user, password)``; by default Cassandra's first superuser,
-    ``cassandra``/``cassandra``, or the ``users`` mapping given."""
+    """SASL PLAIN against the database's roles (``roles``), or a fixed ``users`` mapping, or
+    ``check(user, password)`` (see the module documentation)."""
 
-    class_name = "org.apache.cassandra.auth.PasswordAuthenticator"
+    class_name = PASSWORD_AUTHENTICATOR
     requires_authentication = True
 
     def __init__(self, users: dict[str, str] | None = None,
-                 check: Callable[[str, str], bool] | None = None) -> None:
+                 check: Callable[[str, str], bool] | None = None, *, roles: Any = None) -> None:
+        if roles is not None:
+            self._authenticate: Callable[[str, str], str] = roles.authenticate
+            return
         table = dict(users) if users is not None else {"cassandra": "cassandra"}
 
         def check_table(user: str, password: str) -> bool:
             expected = table.get(user)
-            return expected is not None and hmac.compare_digest(expected.encode(), password.encode())
+            given = password.encode()
+            if expected is None:
+                hmac.compare_digest(given, given)      # the same work for an unknown user
+                return False
+            return hmac.compare_digest(expected.encode(), given)
 
-        self._check = check or check_table
+        checker = check or check_table
+
+        def authenticate(user: str, password: str) -> str:
+            if not checker(user, password):
+                raise incorrect(user)
+            return user
+
+        self._authenticate = authenticate
 
     def new_negotiator(self) -> PlainNegotiator:
-        return PlainNegotiator(self._check)
+        return PlainNegotiator(self._authenticate)
 
 
-def authenticator_named(name: str) -> Authenticator:
+def authenticator_named(name: str, roles: Any = None) -> Authenticator:
     """The authenticator for the server option ``--authenticator`` (``allow_all`` / ``password``,
-    or Cassandra's class names)."""
+    or Cassandra's class names); ``roles``: the role manager PasswordAuthenticator checks."""
     key = name.rsplit(".", 1)[-1].lower()
     if key in ("allow_all", "allowall", "allowallauthenticator", "none"):
         return AllowAllAuthenticator()
     if key in ("password", "passwordauthenticator"):
-        return PasswordAuthenticator()
+        return PasswordAuthenticator(roles=roles)
     raise ValueError(f"Unknown authenticator {name!r}: use allow_all or password")

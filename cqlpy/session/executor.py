@@ -10,6 +10,7 @@
     schema statements     -> here: the catalog operation, then index builds / drops
     USE                   -> here (the session switches keyspace)
     DESCRIBE              -> describe.describe(statement, catalog, keyspace)
+    role statements       -> roles.execute(plan, ctx) (the role manager, system_auth)
 
 ``ExecutionContext`` is everything one execution may need: the database (engine, catalog,
 indexes, clock), the bound values, the statement's timestamp and time, paging options.
@@ -34,12 +35,13 @@ class ExecutionContext:
     which.  ``now`` is the statement's time in seconds (TTL expiry, reads), from the same clock as
     ``timestamp``; ``now_micros`` the same instant in µs.  ``params`` are the bound values by marker
     index, already coerced.  ``eval`` is the planner's EvalContext for evaluating terms.
+    ``trace`` is the TraceState of a traced execution (cqlpy.session.tracing), else None.
     ``refetch(paging_state)`` runs the same plan with the same values from a paging state (what
     a ResultSet calls to fetch its next page).
     """
 
     __slots__ = ("database", "params", "timestamp", "now", "now_micros", "keyspace",
-                 "client_timestamp", "fetch_size", "paging_state", "session", "plan", "eval")
+                 "client_timestamp", "fetch_size", "paging_state", "session", "plan", "eval", "trace")
 
     def __init__(self, database: Any, params: Sequence[Any], timestamp: int, now: int, now_micros: int,
                  keyspace: str | None = None, client_timestamp: bool = False,
@@ -57,10 +59,13 @@ class ExecutionContext:
         self.session = session
         self.plan = plan
         self.eval = EvalContext(params, now_micros)
+        self.trace: Any = None
 
     @property
     def engine(self) -> Any:
-        return self.database.engine
+        """The database's engine; while a trace is current, seen through it (tracing.py)."""
+        trace = self.trace
+        return self.database.engine if trace is None else trace.engine(self.database)
 
     @property
     def catalog(self) -> Any:
@@ -96,6 +101,8 @@ def execute(plan: Any, ctx: ExecutionContext) -> ResultSet:
 def execute_ddl(plan: DdlPlan, ctx: ExecutionContext) -> ResultSet:
     database = ctx.database
     with database.schema_lock:
+        from .keyspace_validation import check as check_replication
+        warnings = check_replication(plan, database)     # replication vs the ring; warnings
         outcome = plan.apply(database.catalog)
         indexes = database.indexes
         for table, index in outcome.dropped_indexes:
@@ -104,7 +111,10 @@ def execute_ddl(plan: DdlPlan, ctx: ExecutionContext) -> ResultSet:
         for table, index in outcome.created_indexes:
             if indexes is not None:
                 indexes.create(table, index, now=ctx.now)
-    return void_result(schema_change=outcome.change)
+    result = void_result(schema_change=outcome.change)
+    if warnings and outcome.change is not None:
+        result.warnings = list(warnings)
+    return result
 
 
 def execute_use(plan: UsePlan, ctx: ExecutionContext) -> ResultSet:
@@ -112,6 +122,11 @@ def execute_use(plan: UsePlan, ctx: ExecutionContext) -> ResultSet:
     if ctx.session is not None:
         ctx.session._set_keyspace(keyspace)
     return void_result(keyspace=keyspace)
+
+
+def execute_role(plan: Any, ctx: ExecutionContext) -> ResultSet:
+    from . import roles
+    return roles.execute(plan, ctx)
 
 
 def execute_describe(plan: DescribePlan, ctx: ExecutionContext) -> ResultSet:
@@ -172,6 +187,7 @@ _DISPATCH: dict[str | None, Callable[[Any, ExecutionContext], Any]] = {
     "ddl": execute_ddl,
     "use": execute_use,
     "describe": execute_describe,
+    "role": execute_role,
     "explain": execute_explain,
     "select": execute_select,
     "modification": execute_modification,

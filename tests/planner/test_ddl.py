@@ -67,7 +67,8 @@ def test_index_outcomes(catalog):
     ("CREATE TABLE ks.x (k int PRIMARY KEY) WITH comment = 'a' AND comment = 'b'", errors.SyntaxException),
     ("ALTER TYPE ks.nope ALTER a TYPE int", errors.InvalidRequest),
     ("ALTER TABLE ks.t RENAME k TO a AND k TO b", errors.InvalidRequest),
-    ("CREATE ROLE r", errors.InvalidRequest),
+    ("CREATE ROLE r WITH OPTIONS = {'a': 'b'}", errors.InvalidRequest),
+    ("ALTER ROLE r", errors.InvalidRequest),
 ])
 def test_refusals(catalog, text, error):
     run(catalog, "CREATE TABLE ks.t (k int PRIMARY KEY, v int, w int)")

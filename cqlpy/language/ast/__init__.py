@@ -4,7 +4,7 @@ Identifiers are stored folded (unquoted names lower-cased, quoted names as writt
 lists, so nodes hash and compare; ``span`` never takes part in equality.
 """
 from .admin import (DESCRIBE_TARGETS, AlterRole, AlterUser, CreateRole, CreateUser, Describe, DropRole,
-                    DropUser, Explain, ListRoles, ListUsers, Truncate, Use)
+                    DropUser, Explain, GrantRole, ListRoles, ListUsers, RevokeRole, Truncate, Use)
 from .base import Node, Property, QualifiedName, Span, Statement
 from .cqltype import COLLECTION_TYPES, NATIVE_TYPES, CQLType, native
 from .ddl import (INDEX_ENTRIES, INDEX_FULL, INDEX_KEYS, INDEX_VALUES, AlterKeyspace, AlterTableAdd,

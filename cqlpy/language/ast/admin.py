@@ -73,6 +73,22 @@ class ListRoles(Statement):
 
 
 @dataclass(frozen=True, slots=True)
+class GrantRole(Statement):
+    """``GRANT role TO grantee``: ``grantee`` becomes a member of ``role``."""
+
+    role: str
+    grantee: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeRole(Statement):
+    """``REVOKE role FROM revokee``."""
+
+    role: str
+    revokee: str
+
+
+@dataclass(frozen=True, slots=True)
 class CreateUser(Statement):
     """Legacy ``CREATE USER [IF NOT EXISTS] name [WITH PASSWORD 'p'] [SUPERUSER | NOSUPERUSER]``; the
     name keeps its case as written.  ``superuser`` is None when neither keyword is given."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..ast import (AlterRole, AlterUser, Constant, CreateRole, CreateUser, Describe, DropRole, DropUser,
-                   Explain, ListRoles, ListUsers, Property, QualifiedName, Span, Truncate, Use)
+                   Explain, GrantRole, ListRoles, ListUsers, Property, QualifiedName, RevokeRole, Span,
+                   Truncate, Use)
 from .core import end_statement, rule
 from .schema import check_unique_properties
 
@@ -113,6 +114,16 @@ def drop_role_statement(span, if_exists, name):
 @rule()
 def list_roles_statement(span, of, no_recursive):
     return ListRoles(of, not no_recursive, span=span)
+
+
+@rule()
+def grant_role_statement(span, role, grantee):
+    return GrantRole(role, grantee, span=span)
+
+
+@rule()
+def revoke_role_statement(span, role, revokee):
+    return RevokeRole(role, revokee, span=span)
 
 
 @rule()
