@@ -191,12 +191,10 @@ def paging(shell: Any, argument: str) -> Output:
 
 
 @special_command("TRACING", syntax="TRACING [ON | OFF]", arguments=(("ON", "OFF"),),
-                 help="Traces later requests and prints the trace after each result.")
+                 help="Traces later requests and prints the trace after each result (shell/tracing.py): "
+                      "the session, each step with its time and thread, and Request complete.")
 def tracing(shell: Any, argument: str) -> Output:
-    was = shell.state.tracing
     shell.state.tracing, text = _switch("TRACING", shell.state.tracing, argument)
-    if shell.state.tracing and not was and str(shell.host).startswith("embedded"):
-        text += "\nNote: the embedded database does not record traces yet; statements run untraced."
     return message(text)
 
 

@@ -279,8 +279,10 @@ class Engine:
 
     # --- writes -----------------------------------------------------------------------------------
 
-    def apply(self, updates: Sequence[PartitionUpdate]) -> None:
-        """Write one batch: one commit-log record, then the memtables.  Atomic per partition."""
+    def apply(self, updates: Sequence[PartitionUpdate],
+              trace: Callable[[str], None] | None = None) -> None:
+        """Write one batch: one commit-log record, then the memtables.  Atomic per partition.
+        ``trace(activity)``, when given, is told each step (query tracing)."""
         if self._failure is not None or self._closed:
             self._check_open()
         tables = self._tables
@@ -299,7 +301,12 @@ class Engine:
                     self._order.wait()
             self._inflight += 1
         try:
+            if trace is not None:
+                trace("Appending to commitlog")
             self.commitlog.add(updates if type(updates) is list else list(updates))
+            if trace is not None:
+                for store in dict.fromkeys(w[0] for w in work):
+                    trace(f"Adding to {store.name} memtable")
             for store, u, tok in work:
                 store._view.memtable.apply(u, tok)
         finally:

@@ -220,6 +220,18 @@ def visible_row(row: Row, shadow: DeletionTime | None, now: int) -> Row | None:
     return live_row(row, shadow, now)
 
 
+def _tombstone_cells(row: Row) -> int:
+    """Tombstones met in one merged row (row deletion, deleted cells, collection deletions): what
+    a traced read reports as Cassandra does."""
+    n = row.deletion is not None
+    for data in row.columns.values():
+        if isinstance(data, Cell):
+            n += data.value is None
+        else:
+            n += (data.deletion is not None) + sum(1 for c in data.cells.values() if c.value is None)
+    return n
+
+
 def resolve(sources: Sequence, slices: Sequence[Slice] = (FULL_SLICE,), *, reversed: bool = False,
             limit: int | None = None, now: int, tombstones: bool = False,
             trace: Callable[[str], None] | None = None, plain: bool = False) -> Partition | None:
@@ -260,8 +272,11 @@ def resolve(sources: Sequence, slices: Sequence[Slice] = (FULL_SLICE,), *, rever
     elif limit is None or limit > 0:
         count = 0
         seen = 0
+        tombs = 0 if trace is None else (deletion is not None) + len(rts)
         for row in merged_rows(sources, slices, reversed, limit is not None):
             seen += 1
+            if trace is not None:
+                tombs += _tombstone_cells(row)
             shadow = covering_deletion(deletion, rts, row.clustering) if rts else deletion
             if tombstones:
                 r = strip_row(row, shadow)
@@ -279,7 +294,7 @@ def resolve(sources: Sequence, slices: Sequence[Slice] = (FULL_SLICE,), *, rever
             if limit is not None and count >= limit:
                 break
         if trace is not None:
-            trace(f"Merged {seen} rows from {len(sources)} sources, {count} live")
+            trace(f"Read {count} live rows and {tombs} tombstone cells")
     if static is not None:
         static = strip_row(static, deletion) if tombstones else visible_row(static, deletion, now)
     if tombstones:

@@ -14,7 +14,8 @@ sources are merged by ``read_merge.resolve``.  A single-row read that names its 
 (``columns``) also stops at the first SSTable whose max timestamp is older than every cell of a
 row already complete (Cassandra's timestamp-ordered read, ``_read_row``).  Rows of SSTables whose
 statistics show no tombstone and no TTL skip the liveness check (``SSTableHandle.plain``).  ``trace`` receives one dict per step
-(``activity``, ``elapsed_us``) for the shell's TRACING.
+(``activity``, ``elapsed_us``; an SSTable the bloom filter or index rules out adds ``kind`` 'bloom' or
+'index' and ``sstable``, its generation) for query tracing (cqlpy.session.tracing) and EXPLAIN.
 """
 from __future__ import annotations
 
@@ -423,8 +424,12 @@ class TableStore:
             p = h.reader.partition(key, token, key_hash)
             if p is None:
                 if step:
-                    step(f"Skipped SSTable {h.generation}: bloom filter or index says the key "
-                         f"is absent")
+                    if h.reader.may_contain(key):
+                        step(f"Skipped SSTable {h.generation}: the partition index says the key "
+                             f"is absent", kind="index", sstable=h.generation)
+                    else:
+                        step(f"Skipped SSTable {h.generation}: bloom filter says the key is absent",
+                             kind="bloom", sstable=h.generation)
                 continue
             if found.add(p, c):
                 complete = None
@@ -445,14 +450,18 @@ class TableStore:
                      trace: list, columns=None) -> Partition | None:
         t0 = time.perf_counter()
 
-        def step(activity: str) -> None:
+        def step(activity: str, **info) -> None:
             trace.append({"activity": activity,
-                          "elapsed_us": int((time.perf_counter() - t0) * 1e6)})
+                          "elapsed_us": int((time.perf_counter() - t0) * 1e6), **info})
 
+        step("Acquiring sstable references")
         if columns is not None and not tombstones and not self.has_static and \
                 len(slices) == 1 and _is_point(slices[0]) and limit != 0:
             step(f"Single-row read in timestamp order ({len(view.sstables)} SSTables)")
+            first = len(trace)
             result = self._read_row(view, key, token, slices, now, columns, step)
+            read = sum(1 for t in trace[first:] if t["activity"].startswith("Read partition from SSTable"))
+            step(f"Merged data from memtables and {read} sstables")
             step("Row found" if result is not None else "Partition not found")
             return result
 
@@ -471,23 +480,30 @@ class TableStore:
         n = len(view.sstables)
         step(f"Checking {n} SSTables in decreasing max timestamp order")
         tomb_count = 0
+        non_intersecting = included = read = 0
         for h in view.sstables:
             name = f"SSTable {h.generation}"
             if top is not None and h.max_ts <= top:
                 step(f"Skipped {name}: its max timestamp {h.max_ts} is older than a partition "
                      f"deletion at {top}")
                 continue
-            if (h.min_c is not None and h.max_c is not None and not h.pdel_count
-                    and not self.has_static and not _intersects(slices, h.min_c, h.max_c)):
-                step(f"Skipped {name}: clustering range does not meet the query")
-                continue
+            if (h.min_c is not None and h.max_c is not None and not self.has_static
+                    and not _intersects(slices, h.min_c, h.max_c)):
+                if not h.pdel_count:
+                    non_intersecting += 1
+                    step(f"Skipped {name}: clustering range does not meet the query")
+                    continue
+                included += 1                # its partition deletions may shadow newer data
             if not h.reader.may_contain(key):
-                step(f"Skipped {name}: bloom filter says the key is absent")
+                step(f"Skipped {name}: bloom filter says the key is absent",
+                     kind="bloom", sstable=h.generation)
                 continue
             p = h.reader.partition(key, token)
             if p is None:
-                step(f"{name}: bloom filter false positive (key not in index)")
+                step(f"{name}: bloom filter false positive (key not in index)",
+                     kind="index", sstable=h.generation)
                 continue
+            read += 1
             sources.append(p)
             if p.deletion is not None:
                 tomb_count += 1
@@ -497,14 +513,14 @@ class TableStore:
             step(f"Read partition from {name}" + (" (partition deletion)" if p.deletion else "")
                  + (f" ({len(p.range_tombstones)} range tombstones)" if p.range_tombstones
                     else ""))
+        step(f"Skipped {non_intersecting}/{n} non-slice-intersecting sstables, included "
+             f"{included} due to tombstones")
         if not sources:
             step("Partition not found")
             return None
-        result = resolve(sources, slices, reversed=reversed, limit=limit, now=now,
-                         tombstones=tombstones, trace=step)
-        step(f"Merged {len(sources)} sources; {tomb_count} partition/range tombstones seen; "
-             f"{0 if result is None else len(result.rows)} rows returned")
-        return result
+        step(f"Merged data from memtables and {read} sstables")
+        return resolve(sources, slices, reversed=reversed, limit=limit, now=now,
+                       tombstones=tombstones, trace=step)
 
     def scan(self, start=None, start_inclusive: bool = True, end_token: int | None = None, *,
              now: int, tombstones: bool = False) -> Iterator[Partition]:

@@ -3,7 +3,7 @@
     session = connect("127.0.0.1", 9042, keyspace=None, username=None, password=None,
                       compression=None, timeout=10.0)
     session.execute(query, parameters=None, timeout=None, *, fetch_size=None, paging_state=None,
-                    timestamp=None, consistency_level=None) -> ResultSet
+                    timestamp=None, consistency_level=None, trace=False) -> ResultSet
     session.prepare(query) -> PreparedStatement;  session.execute(ps, values) / ps.bind(values)
     session.keyspace, set_keyspace(ks), close(); ``with connect(...) as session:``
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import uuid
 from collections.abc import Mapping
 from typing import Any, Callable
 
@@ -51,6 +52,7 @@ from .messages import (
 from .results import PreparedResult, RowsResult, SchemaChangeResult, SetKeyspaceResult
 
 DEFAULT_TIMEOUT = 10.0
+_TRACING_FLAG = uuid.UUID(int=0)      # a request's tracing flag carries no id: any value sets it
 
 
 class Connection:
@@ -123,13 +125,15 @@ class Connection:
         body = self._recv_exact(header.length)
         return decode_message(header, body, compressor=self._decompressor)
 
-    def request(self, msg: Message, timeout: float | None = None) -> Message:
-        """Send ``msg`` and return its response; an ERROR is raised as its cqlpy.errors class."""
+    def request(self, msg: Message, timeout: float | None = None, trace: bool = False) -> Message:
+        """Send ``msg`` and return its response; an ERROR is raised as its cqlpy.errors class.
+        ``trace``: set the tracing flag; the response's tracing session id is its ``tracing_id``."""
         with self._lock:
             stream = self._next_stream
             self._next_stream = (self._next_stream + 1) % 32768
             self.sock.settimeout(timeout or self.timeout)
-            self.sock.sendall(encode_message(msg, stream, compressor=self.compressor))
+            self.sock.sendall(encode_message(msg, stream, compressor=self.compressor,
+                                             tracing_id=_TRACING_FLAG if trace else None))
             while True:
                 env = self._recv()
                 if env.stream == stream:
@@ -139,6 +143,8 @@ class Connection:
                         listener(env.message)
         if isinstance(env.message, ErrorMessage):
             raise env.message.to_exception()
+        if env.tracing_id is not None:
+            env.message.tracing_id = env.tracing_id  # type: ignore[attr-defined]
         return env.message
 
     def close(self) -> None:
@@ -235,8 +241,10 @@ class Session:
 
     def execute(self, query: Any, parameters: Any = None, timeout: Any = None, *,
                 fetch_size: int | None = None, paging_state: bytes | None = None,
-                timestamp: int | None = None, consistency_level: Any = None, **ignored: Any) -> Any:
-        """Run one statement and return its ResultSet."""
+                timestamp: int | None = None, consistency_level: Any = None, trace: bool = False,
+                **ignored: Any) -> Any:
+        """Run one statement and return its ResultSet (``trace=True``: traced by the server, the
+        result's ``get_query_trace()`` reads the trace from system_traces)."""
         from cqlpy.session.params import format_percent, uses_percent_style
         from cqlpy.session.session import BoundStatement
         if isinstance(query, BoundStatement):
@@ -259,20 +267,24 @@ class Session:
             fetch_size = query.fetch_size
         params = QueryParameters(_consistency(consistency_level), page_size=fetch_size or None,
                                  paging_state=paging_state, timestamp=timestamp)
-        return self._run(query, parameters, params, timeout)
+        return self._run(query, parameters, params, timeout, trace)
 
     def _run(self, statement: str | PreparedStatement, parameters: Any, params: QueryParameters,
-             timeout: Any) -> Any:
+             timeout: Any, trace: bool = False) -> Any:
         if isinstance(statement, PreparedStatement):
             params.values = statement.encode_values(parameters)
             try:
-                result = self._conn.request(Execute(statement.query_id, params), timeout)
+                result = self._conn.request(Execute(statement.query_id, params), timeout, trace)
             except Unprepared:
                 statement._update(self._prepare_result(statement.query_string))
-                result = self._conn.request(Execute(statement.query_id, params), timeout)
+                result = self._conn.request(Execute(statement.query_id, params), timeout, trace)
         else:
-            result = self._conn.request(Query(statement, params), timeout)
-        return self._result_set(result, statement, parameters, params, timeout)
+            result = self._conn.request(Query(statement, params), timeout, trace)
+        rs = self._result_set(result, statement, parameters, params, timeout)
+        tracing_id = getattr(result, "tracing_id", None) if trace else None
+        if tracing_id is not None:
+            rs.trace_id, rs.trace_session = tracing_id, self
+        return rs
 
     def _result_set(self, result: Message, statement: Any, parameters: Any, params: QueryParameters,
                     timeout: Any) -> Any:

@@ -84,6 +84,16 @@ class ResultSet:
         self._list_mode = False
         self.warnings = list(warnings_)
 
+    trace_id = None              # the tracing session id of a traced statement (tracing.py)
+    trace_session: Any = None    # the session that can read that trace back
+
+    def get_query_trace(self, max_wait_sec: float | None = None) -> Any:
+        """The statement's QueryTrace from system_traces (as cassandra-driver's); None if untraced."""
+        if self.trace_id is None:
+            return None
+        from cqlpy.session.tracing import query_trace
+        return query_trace(self.trace_session, self.trace_id, max_wait_sec)
+
     @classmethod
     def void(cls) -> "ResultSet":
         """The empty result of a statement that returns no rows (INSERT, DDL...)."""

@@ -4,7 +4,8 @@
 ``system_schema`` by the schema store), the secondary indexes, ``system.local``, and the clock.
 ``Session`` is what ``cqlpy.connect()`` returns::
 
-    session.execute(query, parameters=None, *, fetch_size=None, paging_state=None, timestamp=None)
+    session.execute(query, parameters=None, *, fetch_size=None, paging_state=None, timestamp=None,
+                    trace=False)    # trace=True: result.get_query_trace() (tracing.py)
     session.prepare(query) -> PreparedStatement     # then session.execute(ps, values) or ps.bind(values)
     session.keyspace / set_keyspace(ks) / execute("USE ks")
     session.flush(), session.compact(), session.close(); ``with connect(path) as session:``
@@ -36,9 +37,11 @@ from cqlpy.planner.terms import UNSET, Markers
 from cqlpy.schema.catalog import Catalog
 
 from . import executor
+from . import tracing as _tracing
 from .params import bind_values, format_percent, marker_names, percent_to_markers, uses_percent_style
 
 STATEMENT_CACHE_SIZE = 2048
+_current_trace = _tracing.CURRENT.get
 
 
 class Database:
@@ -168,10 +171,17 @@ _INTERNAL_ERRORS = (TypeError, ValueError, KeyError, AttributeError, AssertionEr
                     LookupError, ArithmeticError, OSError, RecursionError)
 
 
-def _plan_text(text: str, catalog: Catalog, keyspace: str | None) -> Any:
-    """Parse and plan one statement; a bug below shows as a ServerError naming it, not a traceback."""
+def _plan_text(text: str, catalog: Catalog, keyspace: str | None, trace: Any = None) -> Any:
+    """Parse and plan one statement; a bug below shows as a ServerError naming it, not a traceback.
+    ``trace``: the current TraceState (tracing.py), told of each step."""
     try:
-        return plan_statement(parse_one(text), catalog, keyspace)
+        if trace is None:
+            return plan_statement(parse_one(text), catalog, keyspace)
+        from .tracing import obfuscate_passwords
+        trace.trace(f"Parsing {obfuscate_passwords(text)}")
+        statement = parse_one(text)
+        trace.trace("Preparing statement")
+        return plan_statement(statement, catalog, keyspace)
     except CQLError:
         raise
     except _INTERNAL_ERRORS as exc:
@@ -249,6 +259,10 @@ class Session:
         """Run one statement and return its ResultSet (see the module documentation)."""
         if self._database.closed:
             self._check_open()
+        if trace:
+            return _tracing.execute_traced(self, query, parameters, timeout, trace, fetch_size=fetch_size,
+                                           paging_state=paging_state, timestamp=timestamp,
+                                           consistency_level=consistency_level, **ignored)
         kind = type(query)
         if kind is PreparedStatement:
             if fetch_size is None:
@@ -337,7 +351,7 @@ class Session:
                 return entry.plan
             self.cache_misses += 1
         version = catalog.schema_version
-        plan = _plan_text(text, catalog, keyspace)
+        plan = _plan_text(text, catalog, keyspace, _tracing.CURRENT.get())
         with self._lock:
             self._cache[key] = _CacheEntry(plan, version)
             self._cache.move_to_end(key)
@@ -358,6 +372,9 @@ class Session:
         ts = int(timestamp) if client else self._server_timestamp(now_micros)
         ctx = executor.ExecutionContext(self._database, values, ts, int(now_seconds), now_micros,
                                         keyspace, client, fetch_size, paging_state, self, plan)
+        trace = _current_trace()
+        if trace is not None:
+            ctx.trace = trace
         try:
             return executor.execute(plan, ctx)
         except CQLError:
