@@ -2,6 +2,7 @@
 
     cqlpy-server --data DIR [--listen 127.0.0.1] [--port 9042] [--authenticator password]
                  [--max-frame-size-mb 16] [--max-in-flight 1024] [--idle-timeout SECONDS]
+                 [--max-connections N]
                  [--compression lz4] [--workers 1] [--commitlog-sync periodic|batch]
                  [--admin-port 7199] [--seeds A,B,C --storage-port 7000 --dc DC --rack RACK ...]
 
@@ -19,6 +20,10 @@ and single-partition reads go through the coordinator at the request's consisten
 A new node that is not a seed bootstraps into an existing ring (STATUS BOOT, shown UJ; it streams
 the ranges it gains, then turns NORMAL) and listens for clients only after that.
 Without ``--seeds`` the node is the single-node cluster it always was.
+
+Authentication: ``--authenticator password`` checks SASL PLAIN logins against system_auth.roles
+(cqlpy/session/roles.py; the first start creates the superuser cassandra / cassandra).  Roles are
+node-local: each node of a ring keeps its own system_auth.
 
 Admin channel (Cassandra's JMX): ``--admin-port`` (7199; 0 = any, logged as ``Starting admin
 channel on HOST:PORT``; -1 = none) on ``--listen``, spoken by ``cqlpy-nodetool``
@@ -53,18 +58,21 @@ class NodeConfig:
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     max_in_flight: int = 1024
     idle_timeout: float | None = None
+    max_connections: int | None = None
     compression: tuple[str, ...] = ()
     workers: int = 1
     engine_options: dict[str, Any] = field(default_factory=dict)
     ring: Any = None                 # cqlpy.node_ring.RingOptions when --seeds is given
     admin_port: int | None = None    # the admin channel (nodetool); None: no channel
 
-    def server_options(self) -> ServerOptions:
+    def server_options(self, roles: Any = None) -> ServerOptions:
+        """The server's options; ``roles``: the role manager a password authenticator checks."""
         return ServerOptions(host=self.listen, port=self.native_port,
                              max_frame_size=self.max_frame_size, max_in_flight=self.max_in_flight,
                              idle_timeout=self.idle_timeout, compression=self.compression,
+                             max_connections=self.max_connections,
                              workers=self.workers,
-                             authenticator=authenticator_named(self.authenticator))
+                             authenticator=authenticator_named(self.authenticator, roles))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,13 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address for clients (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=9042, help="native protocol port (default 9042; 0 = any)")
     p.add_argument("--authenticator", default="allow_all", choices=["allow_all", "password"],
-                   help="password: SASL PLAIN, user cassandra / password cassandra")
+                   help="password: SASL PLAIN against the roles in system_auth.roles (first "
+                        "start: superuser cassandra / password cassandra)")
     p.add_argument("--max-frame-size-mb", type=float, default=DEFAULT_MAX_FRAME_SIZE / 2**20,
                    help="largest request frame accepted, in MiB (default 16)")
     p.add_argument("--max-in-flight", type=int, default=1024,
                    help="requests running at once per connection (default 1024)")
     p.add_argument("--idle-timeout", type=float, default=None, metavar="SECONDS",
                    help="close connections idle this long (default: never)")
+    p.add_argument("--max-connections", type=int, default=None, metavar="N",
+                   help="client connections at once; more are closed on arrival (default: no cap)")
     p.add_argument("--compression", action="append", default=[], choices=["lz4"],
                    help="offer this body compression to clients")
     p.add_argument("--workers", type=int, default=1,
@@ -114,6 +125,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[NodeConfig, argparse.Name
                         authenticator=args.authenticator,
                         max_frame_size=int(args.max_frame_size_mb * 2**20),
                         max_in_flight=args.max_in_flight, idle_timeout=args.idle_timeout,
+                        max_connections=args.max_connections,
                         compression=tuple(args.compression), workers=args.workers,
                         engine_options=engine,
                         admin_port=None if args.admin_port < 0 else args.admin_port)
@@ -145,7 +157,9 @@ class Node:
             None, lambda: SessionBackend.open_path(self.config.data, **self.config.engine_options))
         if self.config.ring is not None:
             self._wrap_for_ring()
-        self.server = ProtocolServer(self.backend, self.config.server_options())
+        # system_auth (node-local), with the default superuser on a first start, as Cassandra
+        roles = await loop.run_in_executor(None, self.backend.role_manager)
+        self.server = ProtocolServer(self.backend, self.config.server_options(roles))
         try:
             # a ring node listens for clients once it has joined (a bootstrap streams first)
             await self.server.start(serve=self.ring is None)
@@ -156,18 +170,23 @@ class Node:
         await loop.run_in_executor(self.server.executor, _advertise_native_address,
                                    self.backend, host, port)
         self._serving = True
+        # the admin channel answers while a new node bootstraps, so nodetool shows it UJ
+        await self._start_admin()
         if self.ring is not None:
             await self.ring.start(host, port)
             await self.server.serve()
-        if self.config.admin_port is not None:
-            from cqlpy.node_admin import AdminServer
-            admin = AdminServer(self, self.config.listen, self.config.admin_port)
-            try:
-                await admin.start()
-                self.admin = admin
-            except OSError as exc:   # the node still serves clients; nodetool cannot reach it
-                log.error("Cannot start the admin channel on %s:%d: %s", self.config.listen,
-                          self.config.admin_port, exc)
+
+    async def _start_admin(self) -> None:
+        if self.config.admin_port is None:
+            return
+        from cqlpy.node_admin import AdminServer
+        admin = AdminServer(self, self.config.listen, self.config.admin_port)
+        try:
+            await admin.start()
+            self.admin = admin
+        except OSError as exc:   # the node still serves clients; nodetool cannot reach it
+            log.error("Cannot start the admin channel on %s:%d: %s", self.config.listen,
+                      self.config.admin_port, exc)
 
     async def stop_serving(self, announce: bool = True) -> None:
         """Stop the native transport and leave the ring (nodetool drain / decommission); the

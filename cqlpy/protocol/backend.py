@@ -8,11 +8,13 @@ The server knows nothing of CQL.  It decodes frames and calls, on a worker threa
         conn.execute(query_id, params)    -> Result      (EXECUTE; Unprepared for an unknown id)
         conn.batch(batch)                 -> Result      (BATCH; messages.Batch)
         conn.close()
+        conn.login(role)                  optional: run as this role after a SASL login
     backend.add_schema_listener(fn)       fn(SchemaChangeResult) after every committed DDL
     backend.remove_schema_listener(fn)    stop calling fn (a server that stops serving)
     backend.close()                       flush memtables, close storage (server shutdown)
 
-and encodes whatever comes back, or the cqlpy.errors exception raised, as the response.
+and encodes whatever comes back, or the cqlpy.errors exception raised, as the response.  A request
+whose frame has the tracing flag runs with ``trace=`` its ``tracing.requested()`` TraceRequest.
 
 ``SessionBackend`` puts one embedded ``Database`` behind the server: a ``Session`` per
 connection, a prepared-statement registry shared by all connections (ids are Cassandra's: the MD5
@@ -30,6 +32,7 @@ from cqlpy.errors import InvalidRequest, Unprepared
 from cqlpy.schema import codec
 from cqlpy.schema.types import parse_type
 from cqlpy.session.request_options import using_consistency
+from cqlpy.session.tracing import requested
 
 from .frame import NOT_SET
 from .messages import Batch, BatchType, QueryParameters
@@ -205,9 +208,10 @@ class SessionConnection:
                               [column_spec(c) for c in result_columns] if result_columns else None)
 
     def _run(self, statement: Any, values: Any, params: QueryParameters) -> Result:
-        with using_consistency(params.consistency):          # read by a ring backend only
+        with using_consistency(params.consistency, params.serial_consistency):  # ring only
             rs = self.session.execute(statement, values, fetch_size=self._page_size(params),
-                                      paging_state=params.paging_state, timestamp=params.timestamp)
+                                      paging_state=params.paging_state, timestamp=params.timestamp,
+                                      trace=requested())
         return result_message(rs)
 
     def query(self, query: str, params: QueryParameters) -> Result:
@@ -243,9 +247,16 @@ class SessionConnection:
             values.extend(python_values(columns, QueryParameters(values=st.values)))
         kind = {BatchType.LOGGED: "", BatchType.UNLOGGED: "UNLOGGED ", BatchType.COUNTER: "COUNTER "}
         text = f"BEGIN {kind[batch.batch_type]}BATCH\n" + ";\n".join(parts) + ";\nAPPLY BATCH"
-        with using_consistency(batch.consistency):
-            rs = self.session.execute(text, values or None, timestamp=batch.timestamp)
+        with using_consistency(batch.consistency, batch.serial_consistency):
+            rs = self.session.execute(text, values or None, timestamp=batch.timestamp,
+                                      trace=requested())
         return result_message(rs)
+
+    def login(self, role: str) -> None:
+        """Run this connection's statements as ``role`` (after a SASL login): role statements
+        check its permissions (cqlpy.session.roles)."""
+        from cqlpy.session import roles
+        roles.login(self.session, role)
 
     def close(self) -> None:
         # the Session's close() would close the shared Database: drop the reference only
@@ -273,6 +284,12 @@ class SessionBackend:
 
     def open(self) -> SessionConnection:
         return SessionConnection(self)
+
+    def role_manager(self) -> Any:
+        """The roles of the database (system_auth), what PasswordAuthenticator checks logins
+        against; created with the default superuser on first use."""
+        from cqlpy.session.roles import RoleManager
+        return RoleManager.of(self.database)
 
     def add_schema_listener(self, listener: Callable[[SchemaChangeResult], None]) -> None:
         def on_commit(change: Any) -> None:

@@ -90,6 +90,9 @@ class Consistency(enum.IntEnum):
     LOCAL_ONE = 0x000A
 
 
+_CONSISTENCIES = {int(c): c for c in Consistency}   # a dict lookup is cheaper than Consistency(v)
+
+
 class FrameError(ProtocolError):
     """A frame or body that breaks the protocol (truncated, oversized, a bad value)."""
 
@@ -282,10 +285,10 @@ class BodyReader:
 
     def read_consistency(self) -> Consistency:
         value = self.read_short()
-        try:
-            return Consistency(value)
-        except ValueError:
-            raise FrameError(f"Unknown consistency level 0x{value:04x}") from None
+        level = _CONSISTENCIES.get(value)
+        if level is None:
+            raise FrameError(f"Unknown consistency level 0x{value:04x}")
+        return level
 
     def read_rest(self) -> bytes:
         return self._take(self.remaining, "the rest of the body")

@@ -50,6 +50,10 @@ from .messages import (
 )
 from .results import Result
 
+# the flags as plain ints: an IntFlag operation costs a Python call, and these run on every frame
+_COMPRESSED, _TRACING, _CUSTOM_PAYLOAD, _WARNING = (
+    int(f) for f in (Flag.COMPRESSED, Flag.TRACING, Flag.CUSTOM_PAYLOAD, Flag.WARNING))
+
 REQUESTS: dict[int, type[Message]] = {m.opcode: m for m in (
     Startup, Options, Query, Prepare, Execute, Batch, Register, AuthResponse)}
 RESPONSES: dict[int, type[Message]] = {m.opcode: m for m in (
@@ -65,22 +69,22 @@ def encode_message(msg: Message, stream: int, *, compressor: Compressor | None =
     flags = 0
     if not msg.is_request:
         if tracing_id is not None:
-            flags |= Flag.TRACING
+            flags |= _TRACING
             w.write_uuid(tracing_id)
         warnings = getattr(msg, "warnings", None)
         if warnings:
-            flags |= Flag.WARNING
+            flags |= _WARNING
             w.write_string_list(list(warnings))
     elif tracing_id is not None:
-        flags |= Flag.TRACING
+        flags |= _TRACING
     if custom_payload:
-        flags |= Flag.CUSTOM_PAYLOAD
+        flags |= _CUSTOM_PAYLOAD
         w.write_bytes_map(custom_payload)
     msg.encode_body(w)
     body = w.getvalue()
     if compressor is not None and msg.opcode not in (Opcode.STARTUP, Opcode.OPTIONS):
         body = compressor.compress(body)
-        flags |= Flag.COMPRESSED
+        flags |= _COMPRESSED
     return encode_frame((version & 0x7F) | (0 if msg.is_request else RESPONSE), flags, stream,
                         int(msg.opcode), body)
 
@@ -103,7 +107,7 @@ class Envelope:
 def decode_message(header: Header, body: bytes, *, compressor: Compressor | None = None,
                    max_size: int = SPEC_MAX_FRAME_SIZE) -> Envelope:
     """Decode one frame body.  Unknown opcodes, trailing bytes and bad fields are FrameErrors."""
-    if header.flags & Flag.COMPRESSED:
+    if header.flags & _COMPRESSED:
         if compressor is None:
             raise FrameError("Received a compressed frame but no compression was negotiated")
         body = compressor.decompress(body, max_size)
@@ -117,11 +121,11 @@ def decode_message(header: Header, body: bytes, *, compressor: Compressor | None
         raise FrameError(f"Unknown or unexpected {direction} opcode 0x{header.opcode:02x}")
     r = BodyReader(body)
     env = Envelope(header, Message())
-    if response and header.flags & Flag.TRACING:
+    if response and header.flags & _TRACING:
         env.tracing_id = r.read_uuid()
-    if response and header.flags & Flag.WARNING:
+    if response and header.flags & _WARNING:
         env.warnings = r.read_string_list()
-    if header.flags & Flag.CUSTOM_PAYLOAD:
+    if header.flags & _CUSTOM_PAYLOAD:
         env.custom_payload = r.read_bytes_map()
     env.message = cls.decode_body(r)
     if env.warnings:

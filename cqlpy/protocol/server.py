@@ -1,10 +1,12 @@
 """The native protocol server: asyncio connections in front of a Backend (backend.py).
 
-One ``ClientConnection`` per TCP connection reads frames (header, then body), and answers each
-request on its own stream id, so requests on a connection are pipelined: a slow query does not hold
-up the OPTIONS heartbeat behind it.  Backend calls (CQL) run on a worker thread pool (one thread by
-default, which also keeps the storage engine single-threaded); the protocol handshake is answered
-on the event loop.
+One ``ClientConnection`` (an asyncio Protocol) per TCP connection parses every complete frame in
+the bytes received and answers each request on its own stream id, so requests on a connection are
+pipelined: a slow query does not hold up the OPTIONS heartbeat behind it.  Backend calls (CQL) run
+on a worker thread pool (one thread by default, which also keeps the storage engine
+single-threaded), handed over in batches (dispatch.py); QUERY/PREPARE/EXECUTE/BATCH on a ready
+connection are decoded, run and encoded there, without a Task on the loop.  The answers ready in
+one loop iteration leave in one write.  The protocol handshake is answered on the event loop.
 
 Per connection::
 
@@ -16,9 +18,15 @@ Per connection::
                     SASL exchange when the authenticator requires it; nothing else before it.
     requests        QUERY, PREPARE, EXECUTE, BATCH -> the backend; REGISTER -> READY, and from
                     then on EVENTs on stream -1 (SCHEMA_CHANGE after every DDL, from any client).
-    limits          a body longer than ``max_frame_size`` is refused; at most ``max_in_flight``
-                    requests run at once (reading pauses until one finishes); with
-                    ``idle_timeout`` a connection without traffic or pending work is closed.
+    limits          a body longer than ``max_frame_size`` (16 MiB) is refused (ERROR 0x000A, then
+                    closed) from its header alone; at most ``max_in_flight`` requests run at once
+                    (reading pauses until one finishes, as it does while the client leaves its
+                    answers unread); with ``idle_timeout`` a connection without traffic or pending
+                    work is closed; beyond ``max_connections`` a new connection is closed on
+                    arrival (Cassandra's native_transport_max_concurrent_connections).
+    profiling       CQLPY_PROFILE=FILE profiles the loop and worker threads (profiling.py).
+    tracing         a request frame with flag 0x02 is traced (cqlpy.session.tracing); its answer
+                    has flag 0x02 and the 16-byte tracing session id before the body.
     malformed       a frame that cannot be decoded gets ERROR 0x000A on its stream and the
                     connection is closed; other connections never notice.
 """
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -42,6 +51,7 @@ from .frame import (
     PROTOCOL_VERSION,
     RESPONSE,
     Compressor,
+    Flag,
     FrameError,
     Header,
     Opcode,
@@ -69,11 +79,18 @@ from .messages import (
     Startup,
     Supported,
 )
+from .dispatch import RequestDispatcher
+from cqlpy.session.tracing import call_traced, wire_request
+
+from .profiling import ServerProfile
 from .results import RowsResult, SchemaChangeResult
 
 log = logging.getLogger("cqlpy.protocol")
 
 CQL_VERSION = "3.4.7"
+_DIRECT_OPCODES = frozenset(int(op) for op in (Opcode.QUERY, Opcode.PREPARE, Opcode.EXECUTE,
+                                                 Opcode.BATCH))
+_TRACING_FLAG = int(Flag.TRACING)
 SUPPORTED_VERSIONS_TEXT = "4/v4"
 
 
@@ -92,6 +109,7 @@ class ServerOptions:
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     max_in_flight: int = 1024                         # concurrent requests per connection
     idle_timeout: float | None = None                 # seconds; None: never
+    max_connections: int | None = None                # client connections at once; None: no cap
     compression: tuple[str, ...] = ()                 # offered in SUPPORTED, e.g. ("lz4",)
     authenticator: Authenticator = field(default_factory=AllowAllAuthenticator)
     workers: int = 1                                  # threads running backend calls
@@ -108,12 +126,14 @@ class ProtocolServer:
         self.compressors: dict[str, Compressor] = {
             name: offered[name] for name in self.options.compression if name in offered}
         self.connections: set[ClientConnection] = set()
+        self.profile = ServerProfile.from_env()      # CQLPY_PROFILE=FILE (profiling.py)
         self.executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.options.workers, thread_name_prefix="cqlpy-request") \
+            max_workers=self.options.workers, thread_name_prefix="cqlpy-request",
+            initializer=self.profile.start_worker if self.profile else None) \
             if self.options.workers > 0 else None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self.dispatcher: RequestDispatcher | None = None    # batches backend calls (dispatch.py)
         self._listening = False
         self._address: tuple[str, int] | None = None
 
@@ -133,11 +153,16 @@ class ProtocolServer:
         """Bind (and listen, unless ``serve`` is False: then ``serve()`` opens it later, as a
         bootstrapping ring node does once it is NORMAL)."""
         self.loop = asyncio.get_running_loop()
+        if self.profile is not None:
+            self.profile.start_loop()
         if not self._listening:
             self.backend.add_schema_listener(self._schema_changed)
             self._listening = True
-        self._server = await asyncio.start_server(self._accept, self.options.host, self.options.port,
-                                                  reuse_address=True, start_serving=serve)
+        if self.executor is not None and self.dispatcher is None:
+            self.dispatcher = RequestDispatcher(self.loop, self.executor, self.options.workers)
+        self._server = await self.loop.create_server(
+            lambda: ClientConnection(self), self.options.host, self.options.port,
+            reuse_address=True, start_serving=serve)
         host, port = self._server.sockets[0].getsockname()[:2]
         self._address = (host, port)
         if serve:
@@ -149,19 +174,6 @@ class ProtocolServer:
         if not self._server.is_serving():
             await self._server.start_serving()
             log.info("Starting listening for CQL clients on %s:%d (unencrypted)...", *self.address)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = ClientConnection(self, reader, writer)
-        self.connections.add(conn)
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        try:
-            await conn.run()
-        finally:
-            self.connections.discard(conn)
-            if task is not None:
-                self._tasks.discard(task)
 
     # --- events -------------------------------------------------------------------------------------
 
@@ -190,13 +202,11 @@ class ProtocolServer:
             if remove is not None:
                 remove(self._schema_changed)
             self._listening = False
+        running = [task for conn in list(self.connections) for task in conn.pending]
         for conn in list(self.connections):
             conn.abort()
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for t in tasks:
-            t.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if running:                         # requests already running finish (unanswered)
+            await asyncio.gather(*running, return_exceptions=True)
         if self._server is not None:
             try:
                 await asyncio.wait_for(self._server.wait_closed(), 2)
@@ -204,19 +214,29 @@ class ProtocolServer:
                 pass
         if self.executor is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.executor.shutdown, True)
+        if self.profile is not None:
+            self.profile.dump()
         log.info("Stopped listening for CQL clients")
 
 
-class ClientConnection:
-    """One client: reads frames, dispatches them, writes responses by stream id."""
+class ClientConnection(asyncio.Protocol):
+    """One client: parses frames as bytes arrive, dispatches them, writes responses by stream id.
 
-    def __init__(self, server: ProtocolServer, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+    Reading: every complete frame in the bytes received is dispatched at once (QUERY, PREPARE,
+    EXECUTE and BATCH straight to the worker threads, anything else as a Task running ``_serve``),
+    so the requests a driver pipelines in one TCP segment start together.  Writing: responses are
+    collected and written with one ``transport.write`` per event-loop iteration (one send() for
+    all the answers ready by then) instead of one per response.  Backpressure both ways: at
+    ``max_in_flight`` running requests the connection stops reading (frames already received wait
+    in the buffer), and so it does while the transport is full of answers the client does not
+    read (``pause_writing``), until it drains."""
+
+    def __init__(self, server: ProtocolServer) -> None:
         self.server = server
         self.options = server.options
-        self.reader = reader
-        self.writer = writer
-        self.peer = writer.get_extra_info("peername")
+        self.loop = server.loop
+        self.transport: asyncio.Transport | None = None
+        self.peer: Any = None
         self.version: int | None = None            # fixed by the first accepted frame
         self.ready = False                         # STARTUP done (and authenticated)
         self.compressor: Compressor | None = None
@@ -224,131 +244,242 @@ class ClientConnection:
         self.user: str | None = None
         self.registered: set[str] = set()
         self.backend_conn: BackendConnection | None = None
-        self.in_flight = asyncio.Semaphore(max(1, self.options.max_in_flight))
-        self.pending: set[asyncio.Task] = set()
-        self.closing = False
+        self.max_in_flight = max(1, self.options.max_in_flight)
+        self.pending: set[asyncio.Future] = set()   # requests running: Tasks and dispatcher Futures
+        self.closing = False                       # nothing more is read (EOF, fatal error, stop)
+        self._lost = False                         # the socket is gone
+        self._buffer = bytearray()                 # received bytes not yet dispatched
+        self._skip = 0                             # body bytes still to discard (a refused frame)
+        self._reading_paused = False
+        self._out: list[bytes] = []                # encoded frames waiting for the next flush
+        self._flush_scheduled = False
+        self._writable: asyncio.Future | None = None   # set while the transport is full
+        self._idle_handle: asyncio.TimerHandle | None = None
+        self._last_activity = 0.0
+
+    # --- connection events ----------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.peer = transport.get_extra_info("peername")
+        limit = self.options.max_connections
+        if limit is not None and len(self.server.connections) >= limit:
+            # Cassandra's native_transport_max_concurrent_connections: log and close at once
+            log.warning("Refusing connection from %s: exceeded the maximum of %d client connections "
+                        "(max_connections)", self.peer, limit)
+            self.closing = True
+            transport.close()
+            return
+        self.server.connections.add(self)
+        log.debug("New connection from %s", self.peer)
+        if self.options.idle_timeout:
+            self._last_activity = self.loop.time()
+            self._idle_handle = self.loop.call_later(self.options.idle_timeout, self._check_idle)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if self._idle_handle is not None:
+            self._last_activity = self.loop.time()
+        self._buffer += data
+        self._process()
+
+    def eof_received(self) -> bool:
+        """The client will send no more: answer what is running, then close."""
+        self.closing = True
+        self._maybe_close()
+        return True                                # keep the socket open for those answers
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self.closing = True
+        self.server.connections.discard(self)
+        if self._idle_handle is not None:
+            self._idle_handle.cancel()
+            self._idle_handle = None
+        self._out.clear()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        if not self.pending:
+            self._release_backend()
+        log.debug("Closed connection from %s", self.peer)
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        waiter, self._writable = self._writable, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self._reading_paused and not self.closing:
+            self._process()
 
     # --- reading ------------------------------------------------------------------------------------
 
-    async def _read_header(self) -> bytes | None:
-        """The next 9 header bytes; None at end of stream or when idle too long."""
-        timeout = self.options.idle_timeout
-        while True:
-            try:
-                if timeout:
-                    return await asyncio.wait_for(self.reader.readexactly(HEADER_SIZE), timeout)
-                return await self.reader.readexactly(HEADER_SIZE)
-            except asyncio.TimeoutError:
-                if not self.pending:
-                    log.info("Closing idle connection from %s", self.peer)
-                    return None
-            except (asyncio.IncompleteReadError, ConnectionError):
-                return None
-
-    async def run(self) -> None:
-        log.debug("New connection from %s", self.peer)
+    def _process(self) -> None:
+        """Dispatch every complete frame in the buffer, up to the in-flight limit."""
+        buf = self._buffer
+        pos = 0
         try:
             while not self.closing:
-                raw = await self._read_header()
-                if raw is None:
+                available = len(buf) - pos
+                if self._skip:
+                    n = min(self._skip, available)
+                    pos += n
+                    self._skip -= n
+                    if self._skip:
+                        break
+                    continue
+                if available < HEADER_SIZE:
                     break
+                if len(self.pending) >= self.max_in_flight or self._writable is not None:
+                    if not self._reading_paused:
+                        self._reading_paused = True
+                        self.transport.pause_reading()
+                    return
+                raw = bytes(buf[pos:pos + HEADER_SIZE])
                 try:
                     header = parse_header(raw)
                 except FrameError as exc:
                     self.fail(int.from_bytes(raw[2:4], "big", signed=True), str(exc))
                     break
-                if not await self._accept_frame(header):
+                verdict = self._check_header(header)
+                if verdict is None:                # fatal: answered, the connection closes
                     break
-        except asyncio.CancelledError:
-            pass
-        except Exception:  # noqa: BLE001 - one connection's bug must not reach the others
-            log.exception("Connection from %s failed", self.peer)
+                if verdict is False:               # refused but survivable: skip its body
+                    pos += HEADER_SIZE
+                    self._skip = header.length
+                    continue
+                if available < HEADER_SIZE + header.length:
+                    break
+                body = bytes(buf[pos + HEADER_SIZE:pos + HEADER_SIZE + header.length])
+                pos += HEADER_SIZE + header.length
+                self._dispatch(header, body)
         finally:
-            await self._finish()
+            if pos:
+                del buf[:pos]
+        if (self._reading_paused and not self.closing and len(self.pending) < self.max_in_flight
+                and self._writable is None):
+            self._reading_paused = False
+            self.transport.resume_reading()
 
-    async def _accept_frame(self, header: Header) -> bool:
-        """Check the header, read the body and dispatch it; False when the connection must end."""
+    def _check_header(self, header: Header) -> bool | None:
+        """True: read the body and serve it; False: answered, skip the body; None: fatal."""
         if header.is_response:
             self.fail(header.stream, "Invalid frame: the direction bit of the version byte is set "
                                      "(a response sent to the server)")
-            return False
+            return None
         if header.protocol_version != PROTOCOL_VERSION:
             if self.version is None:
                 self.send(ErrorMessage(ProtocolError.code, unsupported_version_message(
                     header.protocol_version)), header.stream)
                 if header.length > self.options.max_frame_size:
-                    return False
-                return await self._skip(header.length)
+                    self.closing = True
+                    self._maybe_close()
+                    return None
+                return False
             self.fail(header.stream, f"Invalid message version. Got {header.protocol_version} but "
                                      f"previous messages on this connection had version {self.version}")
-            return False
+            return None
         if header.length > self.options.max_frame_size:
             self.fail(header.stream, f"Request is too big: length {header.length} exceeds maximum "
                                      f"allowed length {self.options.max_frame_size}.")
-            return False
+            return None
+        return True
+
+    def _dispatch(self, header: Header, body: bytes) -> None:
         self.version = PROTOCOL_VERSION
-        try:
-            body = await self.reader.readexactly(header.length)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return False
-        await self.in_flight.acquire()
-        task = asyncio.ensure_future(self._serve(header, body))
+        if (header.opcode in _DIRECT_OPCODES and self.ready and not header.flags & _TRACING_FLAG
+                and self.server.dispatcher is not None):
+            self._dispatch_direct(header, body)
+            return
+        task = self.loop.create_task(self._serve(header, body))
         self.pending.add(task)
         task.add_done_callback(self._request_done)
-        return not self.closing
 
-    def _request_done(self, task: asyncio.Task) -> None:
+    def _request_done(self, task: asyncio.Future) -> None:
         self.pending.discard(task)
-        self.in_flight.release()
+        if self.closing:
+            self._maybe_close()
+        elif self._reading_paused and len(self.pending) < self.max_in_flight:
+            self._process()                        # frames already received go first
 
-    async def _skip(self, n: int) -> bool:
-        try:
-            await self.reader.readexactly(n)
-            return True
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return False
+    def _check_idle(self) -> None:
+        self._idle_handle = None
+        if self.closing:
+            return
+        timeout = self.options.idle_timeout or 0.0
+        remaining = self._last_activity + timeout - self.loop.time()
+        if self.pending:                           # work in progress is not idleness
+            remaining = timeout
+        if remaining > 0:
+            self._idle_handle = self.loop.call_later(remaining, self._check_idle)
+            return
+        log.info("Closing idle connection from %s", self.peer)
+        self.closing = True
+        self._maybe_close()
 
     # --- writing ------------------------------------------------------------------------------------
 
-    def encode(self, msg: Message, stream: int, compressor: Compressor | None) -> bytes:
-        """The response frame (any thread); a message that cannot be encoded becomes its error."""
+    def encode(self, msg: Message, stream: int, compressor: Compressor | None,
+               tracing_id: Any = None) -> bytes:
+        """The response frame (any thread); a message that cannot be encoded becomes its error.
+        ``tracing_id``: the tracing session of a traced request (flag 0x02, the id before the body)."""
         try:
-            return encode_message(msg, stream, compressor=compressor)
+            return encode_message(msg, stream, compressor=compressor, tracing_id=tracing_id)
         except CQLError as exc:   # e.g. a [string] that does not fit: tell the client, not the log
-            return encode_message(ErrorMessage.from_exception(exc), stream, compressor=compressor)
+            return encode_message(ErrorMessage.from_exception(exc), stream, compressor=compressor,
+                                  tracing_id=tracing_id)
 
     def send(self, msg: Message | bytes, stream: int) -> None:
-        """Write a response or event (loop thread); ``msg`` may be an already encoded frame."""
-        if self.writer.is_closing():
+        """Queue a response or event (loop thread) for the next flush; ``msg`` may be an already
+        encoded frame."""
+        if self._lost or self.transport is None or self.transport.is_closing():
             return
-        self.writer.write(msg if isinstance(msg, bytes) else self.encode(msg, stream, self.compressor))
+        self._out.append(msg if isinstance(msg, bytes) else self.encode(msg, stream, self.compressor))
+        if self._idle_handle is not None:
+            self._last_activity = self.loop.time()
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write every queued frame with one write (loop thread)."""
+        self._flush_scheduled = False
+        out, self._out = self._out, []
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def fail(self, stream: int, message: str) -> None:
         """A fatal protocol error: answer it, then close this connection (others are untouched)."""
         log.info("Protocol error from %s: %s", self.peer, message)
-        if not self.writer.is_closing():
-            self.writer.write(encode_frame(RESPONSE | PROTOCOL_VERSION, 0, stream, Opcode.ERROR,
-                                           _error_body(protocol_error(message))))
+        self.send(encode_frame(RESPONSE | PROTOCOL_VERSION, 0, stream, Opcode.ERROR,
+                               _error_body(protocol_error(message))), stream)
         self.closing = True
+        self._maybe_close()
 
     def abort(self) -> None:
+        """Server shutdown: read nothing more and close now (running requests finish unanswered)."""
         self.closing = True
-        self.writer.close()
+        if self.transport is not None:
+            self._flush()
+            self.transport.close()
 
-    async def _finish(self) -> None:
-        self.closing = True
+    def _maybe_close(self) -> None:
+        """Once closing and nothing is running: write what is queued, close, drop the session."""
         if self.pending:
-            await asyncio.gather(*list(self.pending), return_exceptions=True)
-        try:
-            if not self.writer.is_closing():
-                await self.writer.drain()
-        except (ConnectionError, RuntimeError):
-            pass
-        self.writer.close()
+            return
+        if self.transport is not None and not self.transport.is_closing():
+            self._flush()
+            self.transport.close()                 # after the queued bytes are written
+        if self._lost:
+            self._release_backend()
+
+    def _release_backend(self) -> None:
         if self.backend_conn is not None:
             conn, self.backend_conn = self.backend_conn, None
             conn.close()
-        log.debug("Closed connection from %s", self.peer)
 
     # --- dispatch -----------------------------------------------------------------------------------
 
@@ -359,8 +490,10 @@ class ClientConnection:
                                  max_size=self.options.max_frame_size)
         except FrameError as exc:
             self.fail(header.stream, str(exc))
-            self.writer.close()
             return
+        if header.flags & Flag.TRACING:           # the client asks for a trace (tracing.py)
+            env.message.trace_request = wire_request(env.message, self.peer,
+                                                     self.transport.get_extra_info("sockname"))
         try:
             response = await self._handle(env.message, header.stream)
         except asyncio.CancelledError:
@@ -371,10 +504,8 @@ class ClientConnection:
             log.exception("Unexpected error serving %s", Opcode(header.opcode).name)
             response = ErrorMessage.from_exception(ServerError(f"Unexpected error: {exc}"))
         self.send(response, header.stream)
-        try:
-            await self.writer.drain()
-        except (ConnectionError, RuntimeError):
-            pass
+        if self._writable is not None:            # the client is not reading: hold this request
+            await self._writable
 
     async def _handle(self, msg: Message, stream: int) -> Message | bytes:
         if isinstance(msg, Options):
@@ -409,22 +540,76 @@ class ClientConnection:
         compressor = self.compressor
 
         def run() -> bytes:
-            try:
-                if self.backend_conn is None:
-                    self.backend_conn = self.server.backend.open()
-                result = fn(self.backend_conn)
-                if isinstance(request, (Query, Execute)):
-                    result = _skip_metadata(request, result)
-            except CQLError as exc:
-                result = ErrorMessage.from_exception(exc)
-            except Exception as exc:  # noqa: BLE001 - a bug becomes a Server error, not a dead server
-                log.exception("Unexpected error serving %s", Opcode(request.opcode).name)
-                result = ErrorMessage.from_exception(ServerError(f"Unexpected error: {exc}"))
-            return self.encode(result, stream, compressor)
+            return self._run_backend(request, stream, fn, compressor)
 
-        if self.server.executor is None:      # workers=0: run on the event loop thread
+        if self.server.dispatcher is None:    # workers=0: run on the event loop thread
             return run()
-        return await asyncio.get_running_loop().run_in_executor(self.server.executor, run)
+        return await self.server.dispatcher.submit(run)
+
+    def _run_backend(self, request: Message, stream: int, fn: Callable[[BackendConnection], Message],
+                     compressor: Compressor | None) -> bytes:
+        """``fn`` on this connection's backend session, its answer (or error) encoded (worker)."""
+        trace = getattr(request, "trace_request", None)
+        try:
+            if self.backend_conn is None:
+                self.backend_conn = self.server.backend.open()
+                if self.user is not None and hasattr(self.backend_conn, "login"):
+                    self.backend_conn.login(self.user)      # the role its statements run as
+            result = fn(self.backend_conn) if trace is None else \
+                call_traced(trace, fn, self.backend_conn)
+            if isinstance(request, (Query, Execute)):
+                result = _skip_metadata(request, result)
+        except CQLError as exc:
+            result = ErrorMessage.from_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug becomes a Server error, not a dead server
+            log.exception("Unexpected error serving %s", Opcode(request.opcode).name)
+            result = ErrorMessage.from_exception(ServerError(f"Unexpected error: {exc}"))
+        return self.encode(result, stream, compressor, None if trace is None else trace.session_id)
+
+    # --- the fast path: QUERY / PREPARE / EXECUTE / BATCH without a Task --------------------------
+
+    def _dispatch_direct(self, header: Header, body: bytes) -> None:
+        """Hand a request frame straight to the worker threads, which decode it, run it and encode
+        the answer; the loop only writes it.  Taken once the connection is ready, for frames
+        without the tracing flag (those, and everything else, go through ``_serve``)."""
+        compressor = self.compressor
+        future = self.server.dispatcher.submit(
+            lambda: self._serve_in_worker(header, body, compressor))
+        self.pending.add(future)
+        future.add_done_callback(functools.partial(self._direct_done, header))
+
+    def _serve_in_worker(self, header: Header, body: bytes,
+                         compressor: Compressor | None) -> bytes | FrameError:
+        try:
+            msg = decode_message(header, body, compressor=compressor,
+                                 max_size=self.options.max_frame_size).message
+        except FrameError as exc:
+            return exc                             # fatal: the loop answers it and closes
+        if isinstance(msg, Execute):
+            fn: Callable[[BackendConnection], Message] = \
+                lambda c: c.execute(msg.query_id, msg.params)
+        elif isinstance(msg, Query):
+            fn = lambda c: c.query(msg.query, msg.params)       # noqa: E731
+        elif isinstance(msg, Prepare):
+            fn = lambda c: c.prepare(msg.query)                 # noqa: E731
+        else:
+            fn = lambda c: c.batch(msg)                         # noqa: E731
+        return self._run_backend(msg, header.stream, fn, compressor)
+
+    def _direct_done(self, header: Header, future: asyncio.Future) -> None:
+        if not future.cancelled():
+            exc = future.exception()
+            if exc is not None:                    # _run_backend answers errors; this is a bug
+                log.error("Unexpected error serving %s", Opcode(header.opcode).name, exc_info=exc)
+                self.send(ErrorMessage.from_exception(ServerError(f"Unexpected error: {exc}")),
+                          header.stream)
+            else:
+                result = future.result()
+                if isinstance(result, FrameError):
+                    self.fail(header.stream, str(result))
+                else:
+                    self.send(result, header.stream)
+        self._request_done(future)
 
     def _startup(self, msg: Startup) -> Message:
         if self.ready or self.negotiator is not None:

@@ -64,10 +64,13 @@ def test_bootstrap_streams_ranges(tmp_path):
         joining.start()
         until(lambda: _states(nodes[0]).get(joining.address) == "UJ", 30, "UJ for 127.0.0.4")
         i = 0
+        self_joining = False          # its own nodetool answers while it streams, and shows UJ
         while _states(nodes[0]).get(joining.address) == "UJ" and i < 200:
             session.execute(insert, (f"during{i}", i))
             expected[f"during{i}"] = i
             i += 1
+            self_joining = self_joining or _states(joining).get(joining.address) == "UJ"
+        assert self_joining
         joining.wait_for(r"bootstrap complete", 40)
         joining.wait_for(r"Starting listening for CQL clients", 10)
         assert re.search(r"streamed [1-9]\d* partitions", joining.text())

@@ -182,3 +182,139 @@ def test_stop_closes_connections_and_waits_for_running_requests(fake_backend):
     assert c.is_closed(wait=1.0)
     with pytest.raises(OSError):
         WireClient(server.address, timeout=1.0)
+
+
+# --- limits (issue 6): frame size, requests in flight, connections; each over real sockets -----------
+
+def test_default_max_frame_size_is_16_mib_and_closes_only_that_connection(fake_backend):
+    assert ServerOptions().max_frame_size == 16 * 1024 * 1024
+    with ServerThread(fake_backend, ServerOptions(port=0)) as server:
+        other = WireClient(server.address)
+        other.startup()
+        big = WireClient(server.address)
+        big.startup()
+        # a QUERY header claiming 16 MiB + 1 of body: refused before any of the body is read
+        big.send_raw(encode_frame(4, 0, 9, 0x07, b"")[:5] + (16 * 1024 * 1024 + 1).to_bytes(4, "big"))
+        env = big.recv()
+        assert env.stream == 9 and env.message.code == 0x000A
+        assert env.message.message == ("Request is too big: length 16777217 exceeds maximum allowed "
+                                       "length 16777216.")
+        assert big.is_closed(wait=2.0)
+        assert isinstance(other.request(M.Query("SELECT * FROM ks.t"), 3), R.RowsResult)
+        other.close()
+
+
+def test_max_connections_refuses_clients_beyond_the_cap(fake_backend):
+    with ServerThread(fake_backend, ServerOptions(port=0, max_connections=2)) as server:
+        first, second = WireClient(server.address), WireClient(server.address)
+        first.startup()
+        second.startup()
+        third = WireClient(server.address)         # accepted by the kernel, closed by the server
+        assert third.is_closed(wait=2.0)
+        assert isinstance(first.request(M.Query("SELECT * FROM ks.t"), 1), R.RowsResult)
+        second.close()
+        deadline = time.monotonic() + 5            # the server notices the close asynchronously
+        while True:
+            fourth = WireClient(server.address)
+            try:
+                fourth.startup()
+                break
+            except (AssertionError, OSError):
+                fourth.close()
+                assert time.monotonic() < deadline, "a slot freed by a closed client is never reused"
+                time.sleep(0.05)
+        assert isinstance(fourth.request(M.Query("SELECT * FROM ks.t"), 2), R.RowsResult)
+        first.close()
+        fourth.close()
+
+
+def test_pipelined_requests_beyond_max_in_flight_all_answered(fake_backend):
+    """1000 EXECUTEs in one write with at most 8 running: the rest wait in the read buffer and
+    every one is answered on its own stream with its own value."""
+    with ServerThread(fake_backend, ServerOptions(port=0, max_in_flight=8, workers=2)) as server:
+        c = WireClient(server.address)
+        c.startup()
+        prepared = c.request(M.Prepare("SELECT * FROM ks.t WHERE k = ?"), 1)
+        frames = [F.encode_message(M.Execute(prepared.query_id, M.QueryParameters(
+            values=[i.to_bytes(4, "big")])), i % 30000) for i in range(1000)]
+        c.send_raw(b"".join(frames))
+        seen = {}
+        for _ in range(1000):
+            env = c.recv()
+            assert isinstance(env.message, R.RowsResult)
+            seen.setdefault(env.stream, []).append(int.from_bytes(env.message.rows[0][0], "big"))
+        assert sorted(v for vs in seen.values() for v in vs) == list(range(1000))
+        assert all(v % 30000 == s for s, vs in seen.items() for v in vs)
+        c.close()
+
+
+def test_malformed_request_after_ready_is_a_protocol_error_for_that_connection_only(fake_server):
+    healthy = WireClient(fake_server.address)
+    healthy.startup()
+    bad = WireClient(fake_server.address)
+    bad.startup()
+    good = F.encode_message(M.Query("SELECT * FROM ks.t"), 4)
+    # an EXECUTE whose [short bytes] id claims 200 bytes of a 3-byte body
+    bad.send_raw(good + encode_frame(4, 0, 5, 0x0A, b"\x00\xc8\x01"))
+    answers = {}
+    for _ in range(2):
+        env = bad.recv()
+        answers[env.stream] = env.message
+    assert isinstance(answers[4], R.RowsResult)        # the request before it is still answered
+    assert answers[5].code == 0x000A and "Not enough bytes" in answers[5].message
+    assert bad.is_closed(wait=2.0)
+    assert isinstance(healthy.request(M.Query("SELECT * FROM ks.t"), 6), R.RowsResult)
+    healthy.close()
+
+
+
+def test_fast_answer_is_not_held_behind_a_slow_request_queued_after_it(fake_backend):
+    """One worker, three requests in one write: SLEEP 0.3, a fast query, SLEEP 1.5.  Answers are
+    handed to the loop in batches, but the first two leave while the long one runs."""
+    with ServerThread(fake_backend, ServerOptions(port=0, workers=1)) as server:
+        c = WireClient(server.address)
+        c.startup()
+        c.send_raw(F.encode_message(M.Query("SLEEP 0.3"), 1)
+                   + F.encode_message(M.Query("SELECT * FROM ks.t"), 2)
+                   + F.encode_message(M.Query("SLEEP 1.5"), 3))
+        start = time.monotonic()
+        first_two = {c.recv().stream, c.recv().stream}
+        assert first_two == {1, 2}
+        assert time.monotonic() - start < 1.2
+        assert c.recv().stream == 3
+        c.close()
+
+
+
+def test_cqlpy_profile_writes_the_threads_profile_on_close(fake_backend, tmp_path, monkeypatch):
+    import pstats
+    path = tmp_path / "server.prof"
+    monkeypatch.setenv("CQLPY_PROFILE", str(path))
+    with ServerThread(fake_backend, ServerOptions(port=0)) as server:
+        c = WireClient(server.address)
+        c.startup()
+        assert isinstance(c.request(M.Query("SELECT * FROM ks.t"), 1), R.RowsResult)
+        c.close()
+    functions = {f"{name}" for (_, _, name) in pstats.Stats(str(path)).stats}
+    assert "query" in functions              # the backend call, made on a worker thread
+    assert "data_received" in functions      # the event loop thread
+
+
+def test_client_gone_with_requests_running_releases_its_session(fake_backend, caplog):
+    """A client that pipelines requests and hangs up before the answers: the requests finish, the
+    connection's backend session is closed, nothing is logged as an error, others carry on."""
+    caplog.set_level("INFO", logger="cqlpy.protocol")
+    with ServerThread(fake_backend, ServerOptions(port=0)) as server:
+        c = WireClient(server.address)
+        c.startup()
+        c.send_raw(b"".join(F.encode_message(M.Query("SLEEP 0.01"), i) for i in range(20)))
+        c.close()
+        deadline = time.monotonic() + 10
+        while fake_backend.closed_connections < 1:
+            assert time.monotonic() < deadline, "the backend session of a gone client stays open"
+            time.sleep(0.02)
+        other = WireClient(server.address)
+        other.startup()
+        assert isinstance(other.request(M.Query("SELECT * FROM ks.t"), 1), R.RowsResult)
+        other.close()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
