@@ -11,6 +11,7 @@ Modules, by concept:
     output.py        Output, Column, RenderOptions: the one shape every command answers with
     render.py        pure rendering: cqlsh's table, EXPAND, csv, json, rich tables in a terminal
     values.py        cell values as display text, exact CSV text (and back), JSON
+    csv_read.py      COPY FROM's field readers, compiled once per column type
     completion.py    pure completion: complete(text, cursor, catalog) -> [Suggestion]
     grammar_facts.py LALR tables of grammar/cql.lark: acceptable next tokens, the rule wanting a name
     catalog.py       the schema snapshot (read with SELECTs on system_schema)

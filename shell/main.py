@@ -2,14 +2,18 @@
 
 Exit status as cqlsh: 0; 2 when a statement failed without a terminal; 1 when the database or server
 cannot be reached (or the -f file cannot be read).
+
+Startup matters for ``cqlpy -e``: the cycle collector is off while the program imports and connects
+(those objects live as long as the process: ``gc.freeze`` then keeps later collections off them),
+and a run without a terminal ends, once everything is closed and flushed, with ``os._exit``, which
+skips the interpreter's teardown of every module and object (about a third of a ``-e`` run).
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Sequence
-
-import cqlpy
 
 from .options import Options, UsageError, parse_args
 
@@ -20,6 +24,7 @@ def connect(options: Options):
     """A session on the server at ``options.host``, else on the embedded database in ``options.data``."""
     if options.host is not None:
         return connect_server(options)
+    import cqlpy
     os.makedirs(options.data, exist_ok=True)
     try:
         return cqlpy.connect(options.data)
@@ -30,6 +35,7 @@ def connect(options: Options):
 
 def connect_server(options: Options):
     """A session on the CQL server at host:port through cqlpy's native-protocol client."""
+    import cqlpy
     port = options.port or 9042
     address = f"{options.host}:{port}"
     try:
@@ -41,6 +47,27 @@ def connect_server(options: Options):
 
 def main(argv: Sequence[str] | None = None, *, stdin=None, stdout=None, stderr=None,
          environ=None) -> int:
+    """Run the program; the exit status.  Run as the program itself (``argv`` None) without a
+    terminal, the process ends here (see the module documentation)."""
+    program = argv is None
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        code, interactive = _main(argv, stdin, stdout, stderr, environ, program, collecting)
+    finally:
+        if collecting and not gc.isenabled():
+            gc.enable()
+    if program and not interactive:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    return code
+
+
+def _main(argv, stdin, stdout, stderr, environ, program: bool, collecting: bool) -> tuple[int, bool]:
     stdin = stdin or sys.stdin
     if stdout is None:
         stdout = sys.stdout
@@ -52,7 +79,7 @@ def main(argv: Sequence[str] | None = None, *, stdin=None, stdout=None, stderr=N
         options = parse_args(sys.argv[1:] if argv is None else argv, environ)
     except UsageError as error:
         stderr.write(f"cqlpy: error: {error}\n")
-        return EXIT_FAILED
+        return EXIT_FAILED, False
     if encoding_stdout and options.encoding and hasattr(stdout, "reconfigure"):
         try:
             stdout.reconfigure(encoding=options.encoding, errors="replace")
@@ -73,7 +100,7 @@ def main(argv: Sequence[str] | None = None, *, stdin=None, stdout=None, stderr=N
                 data = f.read()
         except OSError as error:
             stderr.write(f"Can't open {options.file!r}: {error}\n")
-            return EXIT_UNREACHABLE
+            return EXIT_UNREACHABLE, False
         from .runner import decode_script
         script_text = decode_script(data, options.encoding)
 
@@ -81,23 +108,27 @@ def main(argv: Sequence[str] | None = None, *, stdin=None, stdout=None, stderr=N
         session = connect(options)
     except ConnectionError as error:
         stderr.write(f"Connection error: {error}\n")
-        return EXIT_UNREACHABLE
+        return EXIT_UNREACHABLE, False
     except KeyboardInterrupt:
         stderr.write("\nConnection aborted.\n")
-        return EXIT_UNREACHABLE
+        return EXIT_UNREACHABLE, False
 
     from .runner import ExitShell, Shell
     if interactive and not options.expand_set:
         options.expand = "AUTO"          # in a terminal, tables too wide for it turn vertical
     host = options.host or f"embedded:{options.data}"
     shell = Shell(session, options, stdout=stdout, stderr=stderr, tty=tty, color=color, host=host)
+    if collecting:
+        if program:
+            gc.freeze()                  # the program's modules and tables: never garbage
+        gc.enable()
     for warning in options.warnings:
         stderr.write(warning + "\n")
     try:
         if options.keyspace:
             shell.run_statement(f'USE "{options.keyspace}"', "<stdin>", 1)
         if options.execute is not None:
-            shell.run_text(options.execute, "<stdin>")
+            shell.run_text(options.execute, "<stdin>", one_line=True)
         elif script_text is not None:
             shell.run_text(script_text, options.file)
         elif not interactive:
@@ -117,8 +148,8 @@ def main(argv: Sequence[str] | None = None, *, stdin=None, stdout=None, stderr=N
         except Exception:           # noqa: BLE001
             pass
     if shell.failed and not interactive:
-        return EXIT_FAILED
-    return EXIT_OK
+        return EXIT_FAILED, interactive
+    return EXIT_OK, interactive
 
 
 def _isatty(stream) -> bool:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from cqlpy import __version__ as CQLPY_VERSION
-
 SHELL_NAME = "cqlpy"
 CQLSH_COMPAT_VERSION = "6.2.2"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -58,6 +56,7 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cqlpy import __version__ as CQLPY_VERSION     # imported when the program runs, not on import
     parser = argparse.ArgumentParser(
         prog=SHELL_NAME, usage=f"{SHELL_NAME} [options] [host [port]]",
         description="CQL shell for cqlpy: with no host it opens the embedded database in --data DIR.",

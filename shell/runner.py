@@ -21,8 +21,9 @@ from .catalog import EMPTY, Catalog, load_catalog
 from .options import DEFAULT_PAGE_SIZE, Options
 from .output import Column, Output, RenderOptions
 from .render import PageRenderer, RED, RESET
-from .script import split_input
+from .script import execution_lines, line_count, split_input
 from .special import find_command
+from .tracing import trace_output, traced
 
 ERROR_SUMMARIES = {
     0x0000: "Server error", 0x000A: "Protocol error", 0x0100: "Bad credentials",
@@ -161,7 +162,7 @@ class Shell:
             kwargs["serial_consistency_level"] = self.state.serial_consistency
         if "timeout" in accepted and self.options.request_timeout:
             kwargs["timeout"] = self.options.request_timeout
-        if self.state.tracing and "trace" in accepted:
+        if self.state.tracing and "trace" in accepted and traced(text, getattr(self.session, "keyspace", None)):
             kwargs["trace"] = True
         statement = text if text.rstrip().endswith(";") else text + ";"      # sent with its ';', as cqlsh
         try:
@@ -173,7 +174,10 @@ class Shell:
             self.schema_changed()
         if footer is None:
             footer = verb in FOOTER_VERBS
-        return self.output_of(result, statement, fetch_size, footer)
+        output = self.output_of(result, statement, fetch_size, footer)
+        if kwargs.get("trace"):
+            output.trace = Output(message=trace_output(result, tty=self.tty, color=self.color))
+        return output
 
     def _execute_parameters(self) -> frozenset[str]:
         """The keyword arguments the session's execute() takes (the embedded session and the network
@@ -280,6 +284,8 @@ class Shell:
             target.flush()
         for warning in output.warnings:
             self.write(f"\nWarnings :\n{warning}\n\n")
+        if output.trace is not None and output.trace.message:
+            self.write(output.trace.message)
         self.stdout.flush()
 
     def _ask_more(self) -> bool:
@@ -319,15 +325,22 @@ class Shell:
             self.write(f"Time: {time.perf_counter() - started:.3f}s\n")
         return self.errors == errors_before
 
-    def run_text(self, text: str, source: str = "<stdin>", first_line: int = 1) -> bool:
-        """Run every statement of a script; False when any failed.  EXIT ends the run."""
+    def run_text(self, text: str, source: str = "<stdin>", first_line: int = 1, *,
+                 one_line: bool = False) -> bool:
+        """Run every statement of a script; False when any failed.  EXIT ends the run.  Errors name
+        the line cqlsh names (script.execution_lines); with ``one_line`` (``-e``) every statement is
+        on line ``first_line``, as cqlsh runs ``-e`` text as one input line."""
         ok = True
-        for piece in split_input(text, first_line):
+        pieces = split_input(text, first_line)
+        lines = execution_lines(pieces, first_line - 1 + line_count(text))
+        for piece, line in zip(pieces, lines):
+            if one_line:
+                line = first_line
             if not piece.terminated:
-                self.error("Incomplete statement at end of file", source, piece.line)
+                self.error("Incomplete statement at end of file", source, line)
                 ok = False
                 break
-            ok = self.run_statement(piece.text, source, piece.line) and ok
+            ok = self.run_statement(piece.text, source, line) and ok
         return ok
 
     def run_file(self, name: str) -> bool:

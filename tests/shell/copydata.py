@@ -67,13 +67,28 @@ def row(i: int, rng: random.Random) -> tuple:
     return values
 
 
-def insert_rows(session, table: str, count: int, seed: int = 5) -> None:
+SPARSE_GROUPS = 3
+
+
+def sparse_columns(i: int) -> list[int]:
+    """The column indexes row ``i`` of a sparse table sets: the key and every third other column,
+    rotating, so each type is in a third of the rows (the rest of the row is absent)."""
+    return [0] + [j for j in range(1, len(COLUMNS)) if (j + i) % SPARSE_GROUPS == 0]
+
+
+def insert_rows(session, table: str, count: int, seed: int = 5, *, sparse: bool = False) -> None:
+    """Rows 0..count-1 (sparse: only sparse_columns(i) of row i are written)."""
     rng = random.Random(seed)
-    names = ", ".join(c for c, _ in COLUMNS)
-    marks = ", ".join("?" for _ in COLUMNS)
-    prepared = session.prepare(f"INSERT INTO {table} ({names}) VALUES ({marks})")
+    groups = [list(range(len(COLUMNS)))] if not sparse else [sparse_columns(g) for g in range(SPARSE_GROUPS)]
+    prepared = []
+    for columns in groups:
+        names = ", ".join(COLUMNS[j][0] for j in columns)
+        marks = ", ".join("?" for _ in columns)
+        prepared.append((session.prepare(f"INSERT INTO {table} ({names}) VALUES ({marks})"), columns))
     for i in range(count):
-        session.execute(prepared, row(i, rng))
+        statement, columns = prepared[i % len(prepared)]
+        values = row(i, rng)
+        session.execute(statement, [values[j] for j in columns])
 
 
 def all_rows(session, query: str) -> list:

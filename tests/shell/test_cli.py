@@ -52,7 +52,7 @@ def test_execute_and_piped_stdin(tmp_path):
     assert piped.returncode == 2
     assert piped.stdout == ("\n k | v\n---+---\n 1 | a\n\n(1 rows)\nEXPAND set to ON\n\n@ Row 1\n---+---\n"
                             " k | 1\n v | a\n\n\n(1 rows)\n")
-    assert piped.stderr == ('<stdin>:5:InvalidRequest: Error from server: code=2200 [Invalid query] '
+    assert piped.stderr == ('<stdin>:6:InvalidRequest: Error from server: code=2200 [Invalid query] '
                             'message="table nope does not exist"\n')
     keyspace = run(["-k", "ks", "-e", "SELECT v FROM t"], tmp_path)
     assert keyspace.returncode == 0 and "(1 rows)" in keyspace.stdout
@@ -69,7 +69,7 @@ def test_script_file_errors_name_file_and_line(tmp_path):
                       "SHOW VERSION\n")
     result = run(["-f", "s.cql"], tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("s.cql:3:InvalidRequest:")
+    assert result.stderr.startswith("s.cql:5:InvalidRequest:")      # lines 3-4, numbered as cqlsh does
     assert result.stdout.startswith("[cqlpy ")
 
 
@@ -94,4 +94,4 @@ def test_a_host_is_served_by_the_network_client(tmp_path):
     assert code == 2
     assert out.getvalue() == ("Page size: 2\n\n k | c | v\n---+---+----\n 1 | 0 | v0\n 1 | 1 | v1\n 1 | 2 | v2\n"
                               "\n(3 rows)\n")
-    assert err.getvalue().startswith("<stdin>:8:InvalidRequest: Error from server: code=2200")
+    assert err.getvalue().startswith("<stdin>:9:InvalidRequest: Error from server: code=2200")  # line 8, as cqlsh

@@ -2,14 +2,12 @@
 through ``cqlsh HOST PORT -f`` against cqlpy's protocol server must print exactly what cqlpy's shell
 prints (its .out file), and report the same errors.
 
-Known, deliberate difference: cqlsh numbers an error with the line *after* the statement's last line
-(its line counter has already moved on); cqlpy names the line where the statement starts.  stderr is
-compared with the line numbers removed.
+stderr must match byte for byte, line numbers included: cqlpy numbers an error as cqlsh does, with
+the line after the one that completed the statement (cqlpy_shell.script.execution_lines).
 """
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,10 +23,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("cqlsh") is None, reason="cqlsh is not installed"),
     pytest.mark.skipif(not hasattr(cqlpy, "connect"), reason="cqlpy.connect() does not exist yet"),
 ]
-
-
-def _without_line_numbers(text: str) -> str:
-    return re.sub(r"^(?:\S*/)?([\w.-]+\.cql):\d+:", r"\1:", text, flags=re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +56,6 @@ def test_cqlsh_prints_the_same(name, server):
     err_file = SCRIPTS / f"{name}.err"
     expected_err = err_file.read_text() if err_file.exists() else ""
     assert result.stdout == expected_out
-    assert _without_line_numbers(result.stderr) == _without_line_numbers(expected_err)
+    assert result.stderr == expected_err
     rc_file = SCRIPTS / f"{name}.rc"
     assert result.returncode == (int(rc_file.read_text()) if rc_file.exists() else 0)

@@ -2,16 +2,25 @@
 embedded database; stdout must equal NAME.out, stderr NAME.err (missing = empty) and the exit status
 NAME.rc (missing = 0).  Run with CQLPY_REGEN=1 to rewrite the expected files from the actual output
 (then read the diff before committing it).
+
+The same scripts also run over the wire: ``cqlpy 127.0.0.1 PORT -f NAME.cql`` against a real
+``cqlpy-server`` process (one per test module, stopped at the end; every keyspace but the system ones
+is dropped before each script, so each starts from a fresh keyspace state), and must print the very
+same stdout, stderr and exit status: no script has a legitimate embedded/wire difference.
 """
 from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 import cqlpy
+
+sys.path.insert(0, str(Path(__file__).parent))
+from server_process import ServerProcess, drop_user_keyspaces  # noqa: E402
 
 SCRIPTS = Path(__file__).parent / "scripts"
 CASES = sorted(p.stem for p in SCRIPTS.glob("*.cql"))
@@ -50,3 +59,25 @@ def test_script(name: str, tmp_path: Path, monkeypatch) -> None:
     assert stdout == _expected(out_file), f"stdout of {name}.cql differs"
     assert stderr == _expected(err_file), f"stderr of {name}.cql differs"
     assert code == int(_expected(rc_file, "0").strip() or 0), f"exit status of {name}.cql"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process = ServerProcess(tmp_path_factory.mktemp("golden-wire") / "data")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_script_over_the_wire(name: str, server, tmp_path: Path, monkeypatch) -> None:
+    from cqlpy_shell.main import main
+    drop_user_keyspaces(server.host, server.port)
+    monkeypatch.chdir(SCRIPTS)
+    out, err = io.StringIO(), io.StringIO()
+    code = main([server.host, str(server.port), "-f", f"{name}.cql"], stdin=io.StringIO(""), stdout=out,
+                stderr=err, environ={"HOME": str(tmp_path)})
+    assert out.getvalue() == _expected(SCRIPTS / f"{name}.out"), f"stdout of {name}.cql over the wire differs"
+    assert err.getvalue() == _expected(SCRIPTS / f"{name}.err"), f"stderr of {name}.cql over the wire differs"
+    assert code == int(_expected(SCRIPTS / f"{name}.rc", "0").strip() or 0), f"exit status of {name}.cql"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import cqlpy
 
-from cqlpy_shell.script import input_complete, split_input
+from cqlpy_shell.script import execution_lines, input_complete, line_count, split_input
 from cqlpy_shell.special import find_command, starts_special
 
 
@@ -67,3 +67,45 @@ def test_find_command():
     assert find_command("EXPANDED") is None
     assert find_command("? copy")[0].name == "HELP"
     assert starts_special("USE ks") is None and starts_special("EXPAND") is not None
+
+
+# Each expected line below is what the real cqlsh 6.2 printed for the same script run with -f
+# against a cqlpy-server (tests/shell/test_cqlsh_compat.py checks whole golden scripts that way).
+CQLSH_NUMBERED = (
+    "-- comment line 1\n"
+    "SELECT * FROM\n  nosuch.t\n  WHERE k = 1;\n"        # lines 2-4 -> 5
+    "SELECT * FROM nosuch.u;\n"                            # line 5 -> 6
+    "\n"
+    "SELECT *\nFROM nosuch.v; SELECT * FROM nosuch.w;\n"  # both completed on line 8 -> 9, 9
+    "CONSISTENCY BOGUS\n"                                  # special command, line 9 -> 10
+    "/* a\nb */ SELECT * FROM nosuch.x; SELECT *\n"        # lines 10-11: waits for line 12 -> 13
+    "FROM nosuch.y;\n"                                     # line 12 -> 13
+    "SELECT * FROM nosuch.z"                                # line 13, no ';': incomplete -> 14
+)
+
+
+def test_error_lines_are_the_ones_cqlsh_prints():
+    pieces = split_input(CQLSH_NUMBERED)
+    assert [(p.line, p.end_line) for p in pieces] == [(2, 4), (5, 5), (7, 8), (8, 8), (9, 9), (11, 11),
+                                                      (11, 12), (13, 13)]
+    assert line_count(CQLSH_NUMBERED) == 13
+    assert execution_lines(pieces, 13) == [5, 6, 9, 9, 10, 13, 13, 14]
+    assert execution_lines(split_input("SELECT 1;\n\n"), 2) == [2]
+    assert line_count("a\n") == 1 and line_count("") == 0
+
+
+def test_script_errors_carry_cqlsh_line_numbers(tmp_path):
+    import io
+    from cqlpy_shell.runner import Shell
+    session = cqlpy.connect(str(tmp_path / "db"))
+    try:
+        shell = Shell(session, stdout=io.StringIO(), stderr=io.StringIO())
+        assert not shell.run_text(CQLSH_NUMBERED, "t.cql")
+        lines = [line.split(":")[1] for line in shell.stderr.getvalue().splitlines() if line.startswith("t.cql:")]
+        assert lines == ["5", "6", "9", "9", "10", "13", "13", "14"]
+        shell.stderr.truncate(0)
+        shell.stderr.seek(0)
+        shell.run_text("SELECT * FROM nosuch.a;\nSELECT * FROM nosuch.b;", "<stdin>", one_line=True)
+        assert [line[:9] for line in shell.stderr.getvalue().splitlines()] == ["<stdin>:1"] * 2
+    finally:
+        session.close()
