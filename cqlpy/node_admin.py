@@ -655,7 +655,8 @@ class AdminCommands:
     def _streamer(self) -> Any:
         from cqlpy.cluster.streaming import RangeStreamer
         ring = self.ring
-        return RangeStreamer(ring.messaging, self.engine, is_local=self._is_local,
+        return RangeStreamer(ring.messaging, getattr(ring, "replica_engine", self.engine),
+                             is_local=self._is_local,
                              is_alive=ring.gossiper.is_alive, error=AdminError,
                              timeout=STREAM_TIMEOUT, batch=STREAM_BATCH)
 

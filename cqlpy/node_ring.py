@@ -8,7 +8,9 @@
     StorageService        tokens (allocated at first start, kept in <data>/ring_state.json), the
                           ring from gossip, peers in <data>/peers.json; host id = system.local's
     HintsService          <data>/hints/, replayed when a node comes back UP
+    BatchlogManager       LOGGED batches logged on two peers first, in system.batches; replay
     StorageProxy          the coordinator (writes/reads at a consistency level, read repair)
+    Paxos                 LWT rounds and SERIAL reads; acceptor state in <data>/paxos/ (paxos.py)
     RingEngine            what the sessions run on (cqlpy/cluster/ring_engine.py)
 
 Bootstrap: a new node (no ring_state.json) that is not a seed and finds NORMAL members gossips
@@ -17,10 +19,15 @@ agreement and BOOTSTRAP_SETTLE, pulls the ranges it gains from their current rep
 (cqlpy/cluster/streaming.py), then gossips NORMAL; cqlpy/node.py opens the native transport only
 once ``start`` returns.
 
-Engine work off the loop: replica-side verbs (MUTATION, HINT, READ_REPAIR, READ, RANGE, TRUNCATE)
-run on a small thread pool and answer from there (messaging is thread-safe); the coordinator's own
+Engine work off the loop: replica-side verbs (MUTATION, HINT, READ_REPAIR, READ, RANGE, TRUNCATE,
+PAXOS_*) run on a small thread pool and answer from there (messaging is thread-safe); the coordinator's own
 replica write/read still runs inline on the loop (a memtable insert and a buffered commit-log
 append with the default periodic sync).
+
+Secondary indexes (cqlpy/node_indexes.py): every replica-side apply (StorageProxy's engine,
+streaming) goes through ``replica_engine``, which maintains this node's local index entries; an
+index RANGE_REQ is answered from the local index; the sessions' ``RingDatabase.indexes`` keeps
+the coordinator out of index maintenance and sends index queries to the nodes.
 
 Schema spread (Cassandra's migration manager, simplified):
     push   after a local DDL commit, SCHEMA_PUSH_REQ {keyspace, rows | None (dropped), ts} to every
@@ -61,11 +68,13 @@ from cqlpy.cluster.gossip import EndpointStateChangeSubscriber, Gossiper
 from cqlpy.cluster.hints import HintsService
 from cqlpy.cluster.coordinator import StorageProxy
 from cqlpy.cluster.messaging import Message, RequestFailureReason, Verb
+from cqlpy.cluster.paxos import PAXOS_VERBS
 from cqlpy.cluster.messaging_tcp import TcpMessagingService
 from cqlpy.cluster.ring_engine import RingEngine, range_answer
 from cqlpy.cluster.snitch import GossipingPropertyFileSnitch
 from cqlpy.cluster.storage_service import RING_STATE_FILE, StorageService
 from cqlpy.cluster.token_allocation import DEFAULT_NUM_TOKENS
+from cqlpy.node_indexes import ReplicaEngine, RingIndexes, index_answer, is_index_request
 from cqlpy.schema.catalog import SchemaChange
 from cqlpy.schema.system_tables import (
     SYSTEM_KEYSPACES, keyspace_rows, rows_to_keyspaces, schema_digest, system_table,
@@ -95,6 +104,7 @@ class RingOptions:
     phi_convict_threshold: float = DEFAULT_PHI_CONVICT_THRESHOLD
     shadow_timeout: float = 30.0
     speculative_retry: float = 0.1          # seconds before a read asks one more replica
+    batchlog_replay_interval: float = 10.0  # seconds between batchlog replays (0: never)
 
 
 def parse_seeds(text: str) -> tuple[str, ...]:
@@ -114,9 +124,16 @@ class RingDatabase:
     def __init__(self, database: Any, engine: RingEngine) -> None:
         self._database = database
         self.engine = engine
+        self.indexes = RingIndexes(database.indexes, engine)     # replicas index (node_indexes)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._database, name)
+
+    def ring_view(self) -> tuple[Any, str]:
+        """(token metadata, local datacenter): what CREATE/ALTER KEYSPACE is validated against
+        (cqlpy/session/keyspace_validation.py)."""
+        proxy = self.engine.proxy()
+        return proxy.token_metadata, proxy.local_dc
 
 
 # --- schema rows on the wire (messaging payloads know no sets) ----------------------------------------
@@ -160,7 +177,11 @@ class NodeRing(EndpointStateChangeSubscriber):
         self.gossiper: Gossiper | None = None
         self.storage: StorageService | None = None
         self.hints: HintsService | None = None
+        self.batchlog: Any = None                      # cluster/batchlog.py
         self.proxy: StorageProxy | None = None
+        self.paxos: Any = None                          # cqlpy.cluster.paxos.Paxos
+        # the replica side's engine: applies maintain this node's local secondary indexes
+        self.replica_engine = ReplicaEngine(database.engine, database.catalog, database.indexes)
         self.engine = RingEngine(database.engine, database.catalog, lambda: self.proxy, self.loop,
                                  consistency=consistency)
         self.native_address: tuple[str, int] | None = None
@@ -197,9 +218,18 @@ class NodeRing(EndpointStateChangeSubscriber):
         self.storage = StorageService(self.gossiper, snitch=snitch, data_dir=self.database.path,
                                       num_tokens=opts.num_tokens)
         self.hints = HintsService(self.storage, self.messaging, self.database.path)
-        self.proxy = StorageProxy(self.storage, self.messaging, self.database.engine, self.hints,
+        self.proxy = StorageProxy(self.storage, self.messaging, self.replica_engine, self.hints,
                                   wait=_no_blocking, speculative_retry=opts.speculative_retry)
-        for verb in _REPLICA_VERBS + (Verb.RANGE_REQ, Verb.TRUNCATE_REQ):
+        from cqlpy.cluster.batchlog import BatchlogManager
+        self.batchlog = BatchlogManager(self.proxy, self.database.engine,
+                                        replication_of=self.engine.replication,
+                                        replay_interval=opts.batchlog_replay_interval)
+        from cqlpy.cluster.paxos import Paxos
+        from cqlpy.cluster.paxos_state import PaxosStateStore
+        self.paxos = Paxos(self.proxy, PaxosStateStore(os.path.join(self.database.path, "paxos")))
+        self.paxos.register(self._off_loop)          # acceptor verbs fsync: off the loop
+        for verb in _REPLICA_VERBS + (Verb.RANGE_REQ, Verb.TRUNCATE_REQ, Verb.BATCH_STORE_REQ,
+                                      Verb.BATCH_REMOVE_REQ):
             self.messaging.register_handler(verb, self._off_loop)
         self.messaging.register_handler(Verb.SCHEMA_PUSH_REQ, self._off_loop)
         self.messaging.register_handler(Verb.SCHEMA_PULL_REQ, self._off_loop)
@@ -213,6 +243,7 @@ class NodeRing(EndpointStateChangeSubscriber):
         tokens = await joined
         bootstrapping = self.storage.bootstrapping
         self.hints.start()
+        self.batchlog.start()
         await self.loop.run_in_executor(self.pool, self._write_local_row)
         self.gossiper.add_local_application_states({
             ApplicationState.SCHEMA: str(self.database.catalog.schema_version),
@@ -255,7 +286,7 @@ class NodeRing(EndpointStateChangeSubscriber):
         keyspaces = [(name, strategy_from_replication(ks.replication, local))
                      for name, ks in self.database.catalog.keyspaces.items()
                      if name not in SYSTEM_KEYSPACES and ks.strategy_name != "LocalStrategy"]
-        streamer = RangeStreamer(self.messaging, self.database.engine, is_local=self._is_local,
+        streamer = RangeStreamer(self.messaging, self.replica_engine, is_local=self._is_local,
                                  is_alive=self.gossiper.is_alive)
         log.info("JOINING: streaming the ranges of %d keyspaces", len(keyspaces))
         streaming = time.monotonic()
@@ -297,9 +328,13 @@ class NodeRing(EndpointStateChangeSubscriber):
             await asyncio.sleep(0.05)              # let the shutdown announcements leave
         if self.hints is not None:
             self.hints.close()
+        if self.batchlog is not None:
+            self.batchlog.close()
         if self.messaging is not None:
             await self.messaging.close()
         self.pool.shutdown(wait=True)
+        if self.paxos is not None:
+            self.paxos.store.close()
 
     # --- replica verbs off the loop -------------------------------------------------------------------
 
@@ -314,10 +349,16 @@ class NodeRing(EndpointStateChangeSubscriber):
                 self.proxy._on_apply(message)
             elif verb is Verb.READ_REQ:
                 self.proxy._on_read(message)
+            elif verb is Verb.RANGE_REQ and is_index_request(message.payload):
+                self.messaging.respond(message, index_answer(self.replica_engine, message.payload))
             elif verb is Verb.RANGE_REQ:
                 self.messaging.respond(message, range_answer(self.database.engine, message.payload))
+            elif verb in (Verb.BATCH_STORE_REQ, Verb.BATCH_REMOVE_REQ):
+                self.batchlog.handle(message)
+            elif verb in PAXOS_VERBS:
+                self.paxos.handle(message)
             elif verb is Verb.TRUNCATE_REQ:
-                self.database.engine.truncate(message.payload["table"])
+                self.replica_engine.truncate(message.payload["table"])
                 self.messaging.respond(message, None)
             elif verb is Verb.SCHEMA_PUSH_REQ:
                 self._apply_pushed(message.payload)
@@ -593,8 +634,8 @@ class NodeRing(EndpointStateChangeSubscriber):
             finally:
                 self._applying_remote.active = False
             indexes = getattr(database, "indexes", None)
-            if indexes is not None:                   # hidden tables of new indexes, as at open
-                indexes.ensure(catalog, now=int(time.time()))
+            if indexes is not None:       # build new indexes from local data, drop dropped ones
+                indexes.sync(catalog, now=int(time.time()))
             self._ks_changed[name] = ts
             if new is None:
                 self._dropped[name] = ts

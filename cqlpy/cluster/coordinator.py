@@ -252,6 +252,8 @@ class StorageProxy:
         self.messaging = messaging
         self.engine = engine
         self.hints = hints
+        self.batchlog: Any = None                 # a BatchlogManager sets itself here (batchlog.py)
+        self.paxos: Any = None                    # a Paxos sets itself here (paxos.py)
         self.local = messaging.local
         self.timer = messaging.timer
         self.write_timeout = write_timeout

@@ -5,11 +5,16 @@ and ``engine.scan(table_id, start, inclusive, end, ...)`` on whatever ``ctx.engi
 ring gives them this object instead of its local Engine:
 
     apply   updates of tables in replicated keyspaces -> StorageProxy.write at the statement's
-            consistency level (one coordinated write per keyspace); updates of node-local tables
-            (system, system_schema) -> the local engine; a write that maintains a secondary index
-            is refused (InvalidRequest: indexes are not distributed yet)
+            consistency level (one coordinated write per keyspace; a LOGGED batch over more than
+            one partition goes through the batchlog, cluster/batchlog.py); updates of node-local tables
+            (system, system_schema) -> the local engine.  Secondary indexes are local to each
+            replica, which maintains them when it applies (cqlpy/node_indexes.py): the session
+            sends no index updates for a replicated table
     read    replicated table -> StorageProxy.read at the statement's level (digests, blocking read
-            repair); a tombstone-keeping read (index maintenance, LWT) stays local
+            repair); at SERIAL / LOCAL_SERIAL a Paxos read (paxos.py); a tombstone-keeping read
+            (index maintenance) stays local
+    cas     a conditional write (session/lwt.py) -> a Paxos round across the replicas at the
+            request's serial consistency, committed at its consistency level (paxos.py)
     scan    replicated table -> "local plus merge": RANGE_REQ to every live node, the answers
             merged per partition (last write wins) and returned in token order.  No consistency
             level and no repair: a range read sees what the live nodes hold (like CL ALL over the
@@ -34,10 +39,12 @@ from cqlpy.engine.rows import FULL_SLICE, PartitionUpdate, Slice
 from cqlpy.engine.serialization import decode_update
 from cqlpy.errors import InvalidRequest, ReadTimeout, Unavailable
 from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES
+from cqlpy.session.request_options import batch_type, serial_consistency_level
 
 from .consistency import ConsistencyLevel
 from .coordinator import Pending, UpdateSource, encode_partition, to_update
 from .messaging import Message, RequestFailureReason, Verb
+from .paxos import run_blocking
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +87,6 @@ class RingEngine:
         cls = str(ks.replication.get("class", "")).rsplit(".", 1)[-1]
         return None if cls in LOCAL_STRATEGIES else ks.replication
 
-    def _check_local(self, table_id: bytes) -> None:
-        """Refuse a write to an engine table the catalog does not name outside the node-local
-        keyspaces: a secondary index's hidden table, which a ring does not maintain yet (each
-        replica would have to index its own data, and index queries scatter to every node)."""
-        if self.catalog.table_by_id(table_id) is not None:
-            return
-        for keyspace, name, tid in self.local.tables():
-            if tid == table_id and keyspace not in LOCAL_SYSTEM_KEYSPACES:
-                raise InvalidRequest(f"Secondary indexes are not supported on a ring yet "
-                                     f"(index table {keyspace}.{name}); drop the index")
-
     def consistency(self) -> ConsistencyLevel:
         level = self._consistency()
         return self.default_consistency if level is None else ConsistencyLevel.of(level)
@@ -132,7 +128,6 @@ class RingEngine:
         for u in updates:
             replication = self.replication(u.table_id)
             if replication is None:
-                self._check_local(u.table_id)
                 local.append(u)
             else:
                 routed.setdefault(id(replication), (replication, []))[1].append(u)
@@ -141,6 +136,12 @@ class RingEngine:
         if not routed:
             return
         proxy, cl = self.proxy(), self.consistency()
+        batchlog = getattr(proxy, "batchlog", None)
+        if (batchlog is not None and batch_type.get() == "LOGGED"
+                and len({(rid, u.key) for rid, (_r, g) in routed.items() for u in g}) > 1):
+            groups = [(group, replication) for replication, group in routed.values()]
+            self._call(lambda: batchlog.write_async(groups, cl), 2 * proxy.write_timeout)
+            return
         for replication, group in routed.values():
             self._call(lambda: proxy.write_async(group, replication, cl), proxy.write_timeout)
 
@@ -152,11 +153,32 @@ class RingEngine:
             return self.local.read(table_id, key, slices, reversed=reversed, limit=limit, now=now,
                                    tombstones=tombstones, **options)
         proxy, cl = self.proxy(), self.consistency()
-        if cl in (ConsistencyLevel.SERIAL, ConsistencyLevel.LOCAL_SERIAL):
+        if cl.is_serial and proxy.paxos is not None:     # a Paxos read (cqlpy/cluster/paxos.py)
+            return run_blocking(proxy.paxos.serial_read(table_id, key, replication, tuple(slices),
+                                                        serial=cl, reversed=reversed, limit=limit,
+                                                        now=now), self._paxos_step(proxy))
+        if cl.is_serial:
             cl = ConsistencyLevel.QUORUM if cl is ConsistencyLevel.SERIAL else ConsistencyLevel.LOCAL_QUORUM
         return self._call(lambda: proxy.read_async(table_id, key, tuple(slices), cl, replication,
                                                    reversed=reversed, limit=limit, now=now),
                           proxy.read_timeout)
+
+    def cas(self, table_id: bytes, key: bytes, evaluate: Callable[[Any, int], Any], *,
+            now: int | None = None) -> Any:
+        """A conditional write (session/lwt.py): a Paxos round across the replicas at the
+        request's serial consistency, committed at its consistency level."""
+        proxy = self.proxy()
+        if proxy.paxos is None:
+            raise Unavailable("Paxos is not running on this node", consistency="SERIAL",
+                              required=1, alive=0)
+        round = proxy.paxos.cas(table_id, key, self.replication(table_id), evaluate,
+                                serial=serial_consistency_level.get(), commit=self.consistency(),
+                                now=now)
+        return run_blocking(round, self._paxos_step(proxy))
+
+    def _paxos_step(self, proxy: Any) -> Callable[[Callable[[], Pending]], Any]:
+        timeout = max(proxy.write_timeout, proxy.read_timeout)
+        return lambda step: self._call(step, timeout)
 
     def scan(self, table_id: bytes, start: tuple[int, bytes] | None = None,
              start_inclusive: bool = True, end_token: int | None = None, *,
@@ -164,6 +186,9 @@ class RingEngine:
         if self.replication(table_id) is None:
             return self.local.scan(table_id, start, start_inclusive, end_token, now=now,
                                    tombstones=tombstones)
+        if not tombstones and self.consistency().is_serial:
+            raise InvalidRequest("SERIAL/LOCAL_SERIAL consistency may only be requested for one "
+                                 "partition at a time")
         proxy = self.proxy()
         now = int(proxy.clock()) if now is None else now
         request = {"table": table_id, "start": None if start is None else [start[0], start[1]],
@@ -230,10 +255,27 @@ def ask_live_nodes(proxy: Any, verb: Verb, payload: Any, timeout: float) -> Pend
 
 
 def range_answer(engine: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The replica side of RANGE_REQ: this node's partitions in the range, tombstones kept."""
+    """The replica side of RANGE_REQ: this node's partitions in the range, tombstones kept.
+
+    A page when the request has ``"limit"`` (partitions) and/or ``"max_bytes"`` (encoded size):
+    the answer stops once either is reached and says where with ``"next": [token, key]`` (the
+    last partition sent; ask again from there with ``"inclusive": False``); no ``"next"`` means
+    the range is exhausted.  Streaming pages this way (cluster/streaming.py)."""
     table_id = payload["table"]
     start = payload.get("start")
     start = None if start is None else (int(start[0]), bytes(start[1]))
     partitions = engine.scan(table_id, start, bool(payload.get("inclusive", True)),
                              payload.get("end"), tombstones=True)
-    return {"partitions": [encode_partition(to_update(table_id, p)) for p in partitions]}
+    limit, max_bytes = payload.get("limit"), payload.get("max_bytes")
+    if limit is None and max_bytes is None:
+        return {"partitions": [encode_partition(to_update(table_id, p)) for p in partitions]}
+    out: list[bytes | None] = []
+    size = 0
+    for p in partitions:
+        encoded = encode_partition(to_update(table_id, p))
+        out.append(encoded)
+        size += len(encoded or b"")
+        if (limit is not None and len(out) >= int(limit)) or (max_bytes is not None
+                                                              and size >= int(max_bytes)):
+            return {"partitions": out, "next": [murmur3.token(p.key), p.key]}
+    return {"partitions": out}

@@ -7,16 +7,24 @@ of every table of the keyspace in the range, tombstones kept (RANGE_REQ when the
 node), and they go to the target as MUTATION_REQ in batches of ``STREAM_BATCH``, each acknowledged
 before the next (applied locally when the target is this node: a bootstrap pulls its ranges).
 Writes arriving meanwhile reach the gaining nodes too (the coordinator adds pending replicas).
+
+Bounded memory: a range is never held whole.  The source is read a page at a time (RANGE_REQ with
+``limit`` = ``page_partitions`` and ``max_bytes`` = ``page_bytes``; the answer's ``next`` resumes
+after the last partition sent), and each page is sent and acknowledged before the next is asked
+for, so at most one page (<= page_partitions partitions, about page_bytes plus one partition) is
+in memory per stream.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Iterable
+from typing import Any, AsyncIterator, Callable, Iterable
 
 log = logging.getLogger("cqlpy.streaming")
 
 STREAM_BATCH = 64                     # partitions per MUTATION_REQ
+STREAM_PAGE_PARTITIONS = 256          # partitions per RANGE_REQ page
+STREAM_PAGE_BYTES = 4 * 1024 * 1024   # encoded bytes per page (frames stop at 16 MiB)
 STREAM_TIMEOUT = 20.0
 
 
@@ -32,7 +40,9 @@ class RangeStreamer:
 
     def __init__(self, messaging: Any, engine: Any, *, is_local: Callable[[Any], bool],
                  is_alive: Callable[[Any], bool], error: type[Exception] = StreamingError,
-                 timeout: float = STREAM_TIMEOUT, batch: int = STREAM_BATCH) -> None:
+                 timeout: float = STREAM_TIMEOUT, batch: int = STREAM_BATCH,
+                 page_partitions: int = STREAM_PAGE_PARTITIONS,
+                 page_bytes: int = STREAM_PAGE_BYTES) -> None:
         self.messaging = messaging
         self.engine = engine
         self.is_local = is_local
@@ -40,6 +50,10 @@ class RangeStreamer:
         self.error = error
         self.timeout = timeout
         self.batch = batch
+        self.page_partitions = page_partitions
+        self.page_bytes = page_bytes
+        self.pages = 0                        # RANGE_REQ pages read (what the tests look at)
+        self.max_page = 0                     # the most partitions one page held
 
     async def _off_loop(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -78,36 +92,47 @@ class RangeStreamer:
                                      f"{move.range.end}] of keyspace {name}")
                 source = next((s for s in sources if self.is_local(s)), sources[0])
                 for tid in tables:
-                    updates = await self.fetch(source, tid, move.range)
-                    await self.send(move.target, updates)
-                    sent += len(updates)
+                    async for page in self.pages_of(source, tid, move.range):
+                        await self.send(move.target, page)
+                        sent += len(page)
         return sent, lost
 
     async def fetch(self, source: Any, table_id: bytes, rng: Any) -> list[bytes]:
-        """The encoded partitions (tombstones kept) ``source`` holds of one table in one range."""
+        """The encoded partitions (tombstones kept) ``source`` holds of one table in one range,
+        all at once (streaming itself goes page by page: ``pages_of``)."""
+        out: list[bytes] = []
+        async for page in self.pages_of(source, table_id, rng):
+            out.extend(page)
+        return out
+
+    async def pages_of(self, source: Any, table_id: bytes, rng: Any) -> AsyncIterator[list[bytes]]:
+        """The partitions ``source`` holds of one table in one range, a bounded page at a time."""
         from cqlpy.cluster.messaging import Verb
         from cqlpy.cluster.ring_engine import range_answer
         from cqlpy.engine import murmur3
-        from cqlpy.engine.serialization import decode_update, encode_update
         if rng.start < rng.end:
             parts = [(rng.start, rng.end)]
         else:                                   # wraps past MAX_TOKEN (or the whole ring)
             parts = [(rng.start, None), (None, rng.end)]
-        out: list[bytes] = []
         for start, end in parts:
             payload = {"table": table_id, "start": None if start is None else [start, b""],
-                       "inclusive": True, "end": end}
-            if self.is_local(source):
-                answer = await self._off_loop(range_answer, self.engine, payload)
-            else:
-                answer = await self.request(source, Verb.RANGE_REQ, payload)
-            for blob in answer.get("partitions") or []:
-                if blob is None:
-                    continue
-                update = decode_update(blob)
-                if rng.contains(murmur3.token(update.key)):
-                    out.append(encode_update(update))
-        return out
+                       "inclusive": True, "end": end, "limit": self.page_partitions,
+                       "max_bytes": self.page_bytes}
+            while True:
+                if self.is_local(source):
+                    answer = await self._off_loop(range_answer, self.engine, payload)
+                else:
+                    answer = await self.request(source, Verb.RANGE_REQ, payload)
+                blobs = [b for b in answer.get("partitions") or [] if b is not None]
+                self.pages += 1
+                self.max_page = max(self.max_page, len(blobs))
+                page = [b for b in blobs if rng.contains(murmur3.token(_key_of(b)))]
+                if page:
+                    yield page
+                resume = answer.get("next")
+                if not resume:
+                    break
+                payload = dict(payload, start=[int(resume[0]), bytes(resume[1])], inclusive=False)
 
     async def send(self, target: Any, updates: list[bytes]) -> None:
         from cqlpy.cluster.messaging import Verb
@@ -135,3 +160,9 @@ class RangeStreamer:
         self.messaging.send_with_callback(to, verb, payload, answered, failed,
                                           timeout=self.timeout)
         return await asyncio.wait_for(done, self.timeout + 5)
+
+
+def _key_of(encoded: bytes) -> bytes:
+    """The partition key of an encoded PartitionUpdate."""
+    from cqlpy.engine.serialization import decode_update
+    return decode_update(encoded).key

@@ -130,6 +130,8 @@ _DEFINITIONS: dict[str, dict[str, _TableDef]] = {
                     "secondary index definitions", _SCHEMA_OPTS),
     },
     SYSTEM: {
+        "batches": ([("id", "timeuuid"), ("mutations", "list<blob>"), ("version", "int")],
+                    ["id"], [], "batches awaiting replay", _SYSTEM_OPTS),
         "local": ([("key", "text"), ("bootstrapped", "text"), ("broadcast_address", "inet"),
                    ("broadcast_port", "int"), ("cluster_name", "text"), ("cql_version", "text"),
                    ("data_center", "text"), ("gossip_generation", "int"), ("host_id", "uuid"),

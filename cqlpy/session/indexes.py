@@ -13,12 +13,23 @@ Public API (the read executor and the DDL executor use these):
         Entries of plain/collection indexes are exact (maintained under the write executor's
         partition lock); entries of indexes on key components may outlive a row that expired by
         TTL, so the caller re-checks the restriction on the base row it reads (as Cassandra does).
+    index_key(table, index, value) -> bytes: the index-table partition key of a lookup value;
+    local_entries(engine, table, index, key, *, from_token=None, now=None): the same pairs as
+        index_lookup for an index key, optionally only those whose base token is >= from_token
+        (a ring replica answers index reads with it, cqlpy/node_indexes.py).
     IndexManager(engine): create(table, index, now=...) (engine table + build over existing rows,
         called after the catalog's CREATE INDEX), drop(table, index_name), drop_table(table),
         truncate(table), ensure(catalog, now=...) (at open: rebuild an index whose table is
-        missing), lookup(...), updates_for(table, updates, now) (the write path's maintenance).
+        missing), sync(catalog, now=...) (ensure, then drop hidden tables of indexes the catalog
+        no longer names: a ring node adopting a peer's schema), lookup(...),
+        updates_for(table, updates, now, only=None) (the write path's maintenance; ``only``: the
+        index table ids that exist, others are skipped); ``building``: the index table ids
+        whose build is under way (a ring replica refuses index reads on them meanwhile);
+        ``lock``: held while an index table is created or dropped (a ring replica holds it from
+        checking which index tables exist to applying, so no write slips past a starting build).
     index_table_id(table, index) / index_table_ids(catalog): the hidden tables' engine ids (the
-        schema store must not drop them as unknown tables at open).
+        schema store must not drop them as unknown tables at open); is_index_table(name): whether
+        an engine table name is that of a hidden index table ("table.index").
 
 Index table layout (engine bytes): partition key = b"I" + the indexed value in keycodec's
 order-preserving encoding (entries: key then value); clustering = token of the base partition as
@@ -29,12 +40,13 @@ indexed cell; an entry that stops matching gets a row deletion at the old cell's
 from __future__ import annotations
 
 import struct
+import threading
 import uuid
-from typing import Any, Iterable, Iterator
+from typing import Any, Container, Iterable, Iterator
 
 from cqlpy.engine.murmur3 import token as murmur3_token
 from cqlpy.engine.rows import (
-    NO_EXPIRY, Cell, DeletionTime, PartitionUpdate, Row, Slice, covering_deletion,
+    FULL_SLICE, NO_EXPIRY, Cell, DeletionTime, PartitionUpdate, Row, Slice, covering_deletion,
     later_deletion, live_row,
 )
 from cqlpy.errors import InvalidRequest
@@ -194,14 +206,35 @@ def index_lookup(engine: Any, table: TableMetadata, index: IndexMetadata | str, 
                  now: int | None = None) -> Iterator[tuple[bytes, bytes | None]]:
     """(base partition key, base clustering | None) of the rows whose indexed value is ``value``,
     in token order then clustering order.  See the module docstring."""
+    return local_entries(engine, table, index, index_key(table, index, value), now=now)
+
+
+def index_key(table: TableMetadata, index: IndexMetadata | str, value: Any) -> bytes:
+    """The index-table partition key holding the entries of ``value``."""
+    return _Target(table, _resolve(table, index)).key_of(value)
+
+
+def local_entries(engine: Any, table: TableMetadata, index: IndexMetadata | str, key: bytes, *,
+                  from_token: int | None = None,
+                  now: int | None = None) -> Iterator[tuple[bytes, bytes | None]]:
+    """The entries of index key ``key`` held by ``engine`` (base token >= ``from_token`` when
+    given), as index_lookup gives them."""
     idx = _resolve(table, index)
-    target = _Target(table, idx)
-    part = engine.read(index_table_id(table, idx), target.key_of(value), now=now)
+    static = table.column(idx.target[0]).is_static
+    slices = (FULL_SLICE,)
+    if from_token is not None:
+        slices = (Slice((from_token + (1 << 63)).to_bytes(8, "big"), True, None, False),)
+    part = engine.read(index_table_id(table, idx), key, slices, now=now)
     if part is None:
         return
     for row in part.rows:
-        key, ck = _split(row.clustering)
-        yield key, (None if target.static else ck)
+        base_key, ck = _split(row.clustering)
+        yield base_key, (None if static else ck)
+
+
+def is_index_table(name: str) -> bool:
+    """Whether an engine table name is that of a hidden index table (CQL names have no dot)."""
+    return "." in name
 
 
 class IndexManager:
@@ -209,16 +242,20 @@ class IndexManager:
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
+        self.building: set[bytes] = set()       # index table ids whose build is under way
+        self.lock = threading.RLock()           # index tables appear / leave under it
 
     # --- schema side ---------------------------------------------------------------------------
 
     def _ensure_table(self, table: TableMetadata, index: IndexMetadata) -> bool:
         """Create the hidden table if missing; True when it was created."""
         tid = index_table_id(table, index)
-        if any(t == tid for _ks, _n, t in self.engine.tables()):
-            return False
-        self.engine.create_table(table.keyspace, index_table_name(table, index), tid)
-        return True
+        with self.lock:
+            if any(t == tid for _ks, _n, t in self.engine.tables()):
+                return False
+            self.engine.create_table(table.keyspace, index_table_name(table, index), tid)
+            self.building.add(tid)              # until the build that follows is done
+            return True
 
     def create(self, table: TableMetadata, index: IndexMetadata | str, *, now: int) -> None:
         """CREATE INDEX: make the index table and index every existing row of ``table``."""
@@ -230,9 +267,16 @@ class IndexManager:
 
     def build(self, table: TableMetadata, index: IndexMetadata, *, now: int) -> int:
         """Index every live row of ``table``; returns the number of entries written."""
+        tid = index_table_id(table, index)
+        self.building.add(tid)
+        try:
+            return self._build(table, index, tid, now)
+        finally:
+            self.building.discard(tid)
+
+    def _build(self, table: TableMetadata, index: IndexMetadata, tid: bytes, now: int) -> int:
         target = _Target(table, index)
         codec_ = row_codec(table)
-        tid = index_table_id(table, index)
         pending: dict[bytes, PartitionUpdate] = {}
         count = 0
         for part in self.engine.scan(table.table_id, now=now):
@@ -255,8 +299,9 @@ class IndexManager:
     def drop(self, table: TableMetadata, index: IndexMetadata | str) -> None:
         """DROP INDEX: the hidden table leaves the disk."""
         tid = index_table_id(table, index)
-        if any(t == tid for _ks, _n, t in self.engine.tables()):
-            self.engine.drop_table(tid)
+        with self.lock:
+            if any(t == tid for _ks, _n, t in self.engine.tables()):
+                self.engine.drop_table(tid)
 
     def drop_table(self, table: TableMetadata) -> None:
         """DROP TABLE / DROP KEYSPACE: drop the tables of every index of ``table``."""
@@ -277,6 +322,16 @@ class IndexManager:
                 if not idx.is_custom and self._ensure_table(table, idx):
                     self.build(table, idx, now=now)
 
+    def sync(self, catalog: Any, *, now: int) -> None:
+        """ensure(), then drop the hidden tables of indexes ``catalog`` no longer names (a ring
+        node adopting a peer's DROP INDEX / DROP TABLE / DROP KEYSPACE)."""
+        self.ensure(catalog, now=now)
+        known = index_table_ids(catalog)
+        with self.lock:
+            for _ks, name, tid in self.engine.tables():
+                if is_index_table(name) and tid not in known:
+                    self.engine.drop_table(tid)
+
     def lookup(self, table: TableMetadata, index: IndexMetadata | str, value: Any, *,
                now: int | None = None) -> Iterator[tuple[bytes, bytes | None]]:
         return index_lookup(self.engine, table, index, value, now=now)
@@ -284,12 +339,14 @@ class IndexManager:
     # --- write side ----------------------------------------------------------------------------
 
     def updates_for(self, table: TableMetadata, updates: Iterable[PartitionUpdate], *,
-                    now: int) -> list[PartitionUpdate]:
+                    now: int, only: Container[bytes] | None = None) -> list[PartitionUpdate]:
         """The index-table updates that keep every index of ``table`` in step with ``updates``
         (base updates of that table, not yet applied).  Reads the current state of the touched
-        rows; the caller holds the partition locks and applies both lists in one engine.apply."""
+        rows; the caller holds the partition locks and applies both lists in one engine.apply.
+        ``only``: maintain just the indexes whose table id is in it (the tables that exist)."""
         targets = [_Target(table, i) for i in table.indexes
-                   if not i.is_custom and table.get_column(i.target_column) is not None]
+                   if not i.is_custom and table.get_column(i.target_column) is not None
+                   and (only is None or index_table_id(table, i) in only)]
         if not targets:
             return []
         codec_ = row_codec(table)
@@ -400,4 +457,5 @@ def _row_states(old: Any, upd: PartitionUpdate, static: bool,
         yield ck, before, after
 
 
-__all__ = ["IndexManager", "index_lookup", "index_table_id", "index_table_ids", "index_table_name"]
+__all__ = ["IndexManager", "index_key", "index_lookup", "index_table_id", "index_table_ids",
+           "index_table_name", "is_index_table", "local_entries"]

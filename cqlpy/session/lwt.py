@@ -6,10 +6,13 @@ timestamp above anything the partition holds (a Paxos ballot only grows).  Resul
 alone on success, or on failure when no row was found; otherwise ``[applied]`` + the columns of the
 conditions in IF order (every column for IF [NOT] EXISTS; in a batch the primary key first), one
 row per row the conditions read (cql-semantics §1.15, Cassandra's buildCasResultSet).
+On a ring (an engine with ``cas``, a replicated table) a Paxos round across the replicas replaces
+the partition lock: it reads the partition at the serial quorum, calls ``_decide`` and writes its
+updates at the ballot's timestamp (cqlpy/cluster/paxos.py).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from cqlpy.errors import InvalidRequest
 from cqlpy.planner.conditions import COLUMNS
@@ -81,42 +84,83 @@ def compare_and_set(ctx: Any, plans: list[ModificationPlan], batch_ts: int | Non
     if not keys:
         return ResultSet.void()
     (key,) = keys
+    cas = getattr(ctx.engine, "cas", None)
+    if cas is not None and ctx.engine.replication(table.table_id) is not None:
+        # a ring: a Paxos round across the replicas decides (cqlpy/cluster/paxos.py); the
+        # updates are written at the ballot's microseconds
+        return cas(table.table_id, key,
+                   lambda part, micros: _decide(ctx, table, plans, per_plan, key, part,
+                                                lambda: micros, batch),
+                   now=ctx.now)
     with partition_locks(ctx.engine).hold([(table.table_id, key)]):
         part = ctx.engine.read(table.table_id, key, now=ctx.now)
-        rows = {}
-        static_values: dict[str, Any] = {}
-        static_live = False
-        pk_values = codec.decode_partition_key(key)
-        if part is not None:
-            for r in part.rows:
-                rows[r.clustering] = codec.decode_row(None, r, part.static_row,
-                                                      partition_key=pk_values)
-            if part.static_row is not None:
-                srow = codec.decode_row(None, None, part.static_row, partition_key=pk_values)
-                static_values = {c.name: srow[c.name] for c in table.static_columns}
-                static_live = any(v is not None for v in static_values.values())
-        applied = True
-        checked: list[tuple[ModificationPlan, bytes | None]] = []
-        for plan, _key, ck in per_plan:
-            if not plan.is_conditional:
-                continue
-            checked.append((plan, ck))
-            row, exists = _current_row(table, pk_values, rows, static_values, static_live, ck)
-            if not plan.conditions.applies(row, ctx.eval, exists):
-                applied = False
-        if applied:
+
+        def timestamp() -> int:
             # Like a Paxos ballot: the write must win over whatever the partition holds, even
             # when a concurrent statement took a later timestamp but the lock earlier.
             ts = batch_ts if batch_ts is not None else ctx.timestamp
             seen = ctx.engine.read(table.table_id, key, now=ctx.now, tombstones=True)
             if seen is not None:
                 ts = max(ts, _max_timestamp(seen) + 1)
-            writer = _Writer(ctx)
-            for plan in plans:
-                writer.add(plan, ts)
-            writer.commit()
-            return _result([_applied_column(table)], [(True,)])
-        return _failure(table, checked, rows, static_values, static_live, pk_values, batch)
+            return ts
+
+        result, updates = _decide(ctx, table, plans, per_plan, key, part, timestamp, batch)
+        if updates:
+            ctx.engine.apply(updates)
+        return result
+
+
+class _Capture:
+    """An engine stand-in for a _Writer: keeps what it applies; everything else (reads) goes to
+    the real engine."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.updates: list[Any] = []
+
+    def apply(self, updates: Any) -> None:
+        self.updates.extend(updates)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+def _decide(ctx: Any, table: TableMetadata, plans: list[ModificationPlan], per_plan: list,
+            key: bytes, part: Any, timestamp: Callable[[], int],
+            batch: bool) -> tuple[ResultSet, list | None]:
+    """Evaluate the conditions on ``part`` (the partition as read): (the result set, the updates
+    to write at ``timestamp()`` when they all hold, else None)."""
+    codec = row_codec(table)
+    rows = {}
+    static_values: dict[str, Any] = {}
+    static_live = False
+    pk_values = codec.decode_partition_key(key)
+    if part is not None:
+        for r in part.rows:
+            rows[r.clustering] = codec.decode_row(None, r, part.static_row,
+                                                  partition_key=pk_values)
+        if part.static_row is not None:
+            srow = codec.decode_row(None, None, part.static_row, partition_key=pk_values)
+            static_values = {c.name: srow[c.name] for c in table.static_columns}
+            static_live = any(v is not None for v in static_values.values())
+    applied = True
+    checked: list[tuple[ModificationPlan, bytes | None]] = []
+    for plan, _key, ck in per_plan:
+        if not plan.is_conditional:
+            continue
+        checked.append((plan, ck))
+        row, exists = _current_row(table, pk_values, rows, static_values, static_live, ck)
+        if not plan.conditions.applies(row, ctx.eval, exists):
+            applied = False
+    if not applied:
+        return _failure(table, checked, rows, static_values, static_live, pk_values, batch), None
+    ts = timestamp()
+    writer = _Writer(ctx)
+    capture = writer.engine = _Capture(ctx.engine)
+    for plan in plans:
+        writer.add(plan, ts)
+    writer.commit()
+    return _result([_applied_column(table)], [(True,)]), capture.updates
 
 
 def _max_timestamp(part: Any) -> int:

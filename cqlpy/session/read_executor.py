@@ -251,6 +251,9 @@ def execute_select(plan: SelectPlan, ctx: Any) -> ResultSet:
     if indexes is not None:
         def index_lookup(index: Any, value: Any) -> Any:
             return indexes.lookup(plan.table, index, value, now=ctx.now)
+        source = getattr(indexes, "index_source", None)      # a ring node (node_indexes.py)
+        if source is not None:
+            index_lookup.partitions = source(plan.table)    # type: ignore[attr-defined]
         lookup = index_lookup
     executor = ReadExecutor(ctx.engine, index_lookup=lookup)
     rows, state = executor.rows(plan, ctx.eval, fetch_size=ctx.fetch_size, paging_state=ctx.paging_state)

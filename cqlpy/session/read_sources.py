@@ -9,7 +9,9 @@ position (partition index, key, clustering bytes) so a page can resume after it:
   the plan's clustering slices (reversed for a reversing ORDER BY);
 * key ranges: ``engine.scan`` in token order within the token bounds (the whole ring if none);
 * index queries: the index's (partition key, clustering) entries, ordered by token, then key, then
-  clustering, each partition read for its entries and re-checked against the whole WHERE clause.
+  clustering, each partition read for its entries and re-checked against the whole WHERE clause;
+  on a ring the lookup carries ``partitions(index, value, start, now)`` (cqlpy/node_indexes.py),
+  whose partitions, already read by the nodes, are re-checked the same way.
 
 A partition with static data but no live rows gives one row (clustering and regular columns null)
 when the query restricts no clustering or regular column (notes §1.11).
@@ -317,6 +319,13 @@ class Reader:
             return
         index, r = self.where.index                   # type: ignore[misc]
         value = _index_value(r, index, self.ctx)
+        partitions = getattr(self.index_lookup, "partitions", None)
+        if partitions is not None:                    # a ring: the nodes answer with partitions
+            after = start.clustering if start is not None and not start.partition_done else None
+            for part in partitions(index, value, start, self.now):
+                a = after if start is not None and part.key == start.key else None
+                yield from self.rows_of(0, part, a, self.plan.distinct)
+            return
         entries = sorted({(murmur3_token(k), k, c or b"") for k, c in self.index_lookup(index, value)})
         if start is not None:
             pos = (murmur3_token(start.key), start.key)

@@ -4,6 +4,9 @@
 statement being executed on this thread.  The protocol backend sets it around each QUERY / EXECUTE /
 BATCH; an embedded, single-node database never reads it; a ring backend (cqlpy.cluster.ring_engine)
 reads it on every write and read it routes, so the session's executors need no new parameter.
+``batch_type`` is set the same way by write_executor around a BATCH's engine write.
+``serial_consistency_level`` is the request's serial consistency (SERIAL / LOCAL_SERIAL code, or None
+for SERIAL): the Paxos rounds of a conditional write on a ring use it (cqlpy.cluster.paxos).
 """
 from __future__ import annotations
 
@@ -13,13 +16,30 @@ from typing import Any, Iterator
 
 consistency_level: contextvars.ContextVar[Any] = contextvars.ContextVar("cqlpy_consistency_level",
                                                                         default=None)
+serial_consistency_level: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "cqlpy_serial_consistency_level", default=None)
+batch_type: contextvars.ContextVar[str | None] = contextvars.ContextVar("cqlpy_batch_type",
+                                                                        default=None)
+"""LOGGED / UNLOGGED / COUNTER while a BATCH applies its mutations (a ring logs LOGGED ones)."""
 
 
 @contextlib.contextmanager
-def using_consistency(level: Any) -> Iterator[None]:
-    """Run the body with ``level`` as the current statement's consistency level."""
+def using_consistency(level: Any, serial: Any = None) -> Iterator[None]:
+    """Run the body with ``level`` (and ``serial``) as the current statement's consistency levels."""
     token = consistency_level.set(level)
+    serial_token = serial_consistency_level.set(serial)
     try:
         yield
     finally:
+        serial_consistency_level.reset(serial_token)
         consistency_level.reset(token)
+
+
+@contextlib.contextmanager
+def using_batch_type(kind: str | None) -> Iterator[None]:
+    """Run the body as the engine write of a BATCH of ``kind`` (LOGGED, UNLOGGED, COUNTER)."""
+    token = batch_type.set(kind)
+    try:
+        yield
+    finally:
+        batch_type.reset(token)

@@ -102,7 +102,9 @@ def execute_batch(plan: BatchPlan, ctx: Any) -> ResultSet:
     writer = _Writer(ctx)
     for stmt in plan.statements:
         writer.add(stmt, ts)
-    writer.commit()
+    from .request_options import using_batch_type
+    with using_batch_type(plan.batch_type):          # a ring logs a LOGGED batch (batchlog.py)
+        writer.commit()
     return ResultSet.void()
 
 

@@ -2,6 +2,7 @@
 SimulatedNetwork with a fake clock.  Everything is seeded; time moves only when a test steps it."""
 from __future__ import annotations
 
+import os
 import random
 import uuid
 
@@ -9,6 +10,8 @@ from cqlpy.cluster.coordinator import StorageProxy
 from cqlpy.cluster.endpoints import Endpoint
 from cqlpy.cluster.gossip import Gossiper
 from cqlpy.cluster.hints import HintsService
+from cqlpy.cluster.paxos import Paxos
+from cqlpy.cluster.paxos_state import PaxosStateStore
 from cqlpy.cluster.replication import SimpleStrategy
 from cqlpy.cluster.simulated_network import SimulatedNetwork
 from cqlpy.cluster.storage_service import StorageService
@@ -44,6 +47,9 @@ class SimNode:
         self.hints = HintsService(self.storage, self.messaging, self.data_dir, enabled=hints_enabled)
         self.proxy = StorageProxy(self.storage, self.messaging, self.engine, self.hints,
                                   write_timeout=c.write_timeout, clock=c.wall_clock)
+        self.paxos = Paxos(self.proxy, PaxosStateStore(os.path.join(self.data_dir, "paxos"), sync=False),
+                           rng=random.Random(c.seed * 31 + self.index * 10 + self.incarnation))
+        self.paxos.register()
         joined = []
         self.storage.join(joined.append, shadow_round=self.index != 0, bootstrap=bootstrap)
         assert c.scheduler.run_until_true(lambda: bool(joined), 40.0, step=0.1), "join timed out"
@@ -56,6 +62,7 @@ class SimNode:
         self.hints.close()
         self.cluster.net.stop(self.endpoint)
         self.engine.abandon()
+        self.paxos.store.close()
         self.running = False
 
     def stop(self) -> None:
@@ -65,6 +72,7 @@ class SimNode:
         self.hints.close()
         self.cluster.net.stop(self.endpoint)
         self.engine.close()
+        self.paxos.store.close()
         self.running = False
 
     def read_local(self, key: bytes, tombstones: bool = False):
