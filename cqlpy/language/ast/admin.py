@@ -1,9 +1,9 @@
 """USE, TRUNCATE, DESCRIBE, EXPLAIN, and role/user management statements."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .base import Property, QualifiedName, Statement
+from .nodeclass import node_class
 
 # Describe.target values.
 DESCRIBE_TARGETS = (
@@ -13,17 +13,17 @@ DESCRIBE_TARGETS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Use(Statement):
     keyspace: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Truncate(Statement):
     table: QualifiedName
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Describe(Statement):
     """``DESCRIBE | DESC`` in the forms Cassandra 4.0+ answers on the server.  ``target`` is one of
     DESCRIBE_TARGETS ('NAME' for a bare ``DESCRIBE [ks.]name``); ``name`` is the object named, if any
@@ -34,14 +34,14 @@ class Describe(Statement):
     with_internals: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Explain(Statement):
     """``EXPLAIN statement`` (a cqlpy extension): show the plan instead of running it."""
 
     statement: Statement
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CreateRole(Statement):
     """``CREATE ROLE [IF NOT EXISTS] r [WITH option [AND option]]``; ``options`` are Properties named
     password, hashed_password, login, superuser or options (a map)."""
@@ -51,20 +51,20 @@ class CreateRole(Statement):
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterRole(Statement):
     name: str
     options: tuple[Property, ...] = ()
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class DropRole(Statement):
     name: str
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ListRoles(Statement):
     """``LIST ROLES [OF r] [NORECURSIVE]``."""
 
@@ -72,7 +72,7 @@ class ListRoles(Statement):
     recursive: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class GrantRole(Statement):
     """``GRANT role TO grantee``: ``grantee`` becomes a member of ``role``."""
 
@@ -80,7 +80,7 @@ class GrantRole(Statement):
     grantee: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class RevokeRole(Statement):
     """``REVOKE role FROM revokee``."""
 
@@ -88,7 +88,7 @@ class RevokeRole(Statement):
     revokee: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CreateUser(Statement):
     """Legacy ``CREATE USER [IF NOT EXISTS] name [WITH PASSWORD 'p'] [SUPERUSER | NOSUPERUSER]``; the
     name keeps its case as written.  ``superuser`` is None when neither keyword is given."""
@@ -99,7 +99,7 @@ class CreateUser(Statement):
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterUser(Statement):
     name: str
     password: str | None = None
@@ -107,12 +107,12 @@ class AlterUser(Statement):
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class DropUser(Statement):
     name: str
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ListUsers(Statement):
     pass

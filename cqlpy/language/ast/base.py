@@ -1,8 +1,10 @@
 """AST foundations: source spans, the Node base class, statements and qualified names."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, NamedTuple
+
+from .nodeclass import node_class
 
 if TYPE_CHECKING:
     from .terms import Term
@@ -18,7 +20,7 @@ class Span(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Node:
     """Base of every AST node.  ``span`` is where the node came from; it never takes part in equality,
     so a parsed node equals a hand-built one."""
@@ -31,12 +33,12 @@ class Node:
         return to_cql(self)
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Statement(Node):
     """Base of the statement nodes; ``parse()`` returns these."""
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class QualifiedName(Node):
     """``[keyspace.]name`` of a table, index or user type; ``keyspace`` is None when not written."""
 
@@ -44,7 +46,7 @@ class QualifiedName(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Property(Node):
     """One ``name = value`` of a WITH clause; ``value`` is a Constant or a MapLiteral of Constants."""
 

@@ -1,9 +1,9 @@
 """CQL data types as written in DDL, type hints and CAST: native, collection, tuple and user types."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .base import Node
+from .nodeclass import node_class
 
 NATIVE_TYPES = frozenset({
     "ascii", "bigint", "blob", "boolean", "counter", "date", "decimal", "double", "duration", "float",
@@ -13,7 +13,7 @@ NATIVE_TYPES = frozenset({
 COLLECTION_TYPES = frozenset({"list", "set", "map"})
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CQLType(Node):
     """A type: ``name`` is a native type name (``int``, ``varchar`` kept as written), ``list``, ``set``,
     ``map``, ``tuple``, or the name of a user type (then ``keyspace`` may qualify it).  ``params`` are the

@@ -1,10 +1,10 @@
 """Schema statements: keyspaces, tables, indexes and user types (CREATE / ALTER / DROP)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .base import Node, Property, QualifiedName, Statement
+from .nodeclass import node_class
 from .cqltype import CQLType
 from .query import Ordering
 
@@ -14,7 +14,7 @@ INDEX_VALUES, INDEX_KEYS, INDEX_ENTRIES, INDEX_FULL = "VALUES", "KEYS", "ENTRIES
 
 # --- keyspaces -------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CreateKeyspace(Statement):
     """``CREATE KEYSPACE [IF NOT EXISTS] name WITH replication = {...} [AND durable_writes = b]``."""
 
@@ -23,14 +23,14 @@ class CreateKeyspace(Statement):
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterKeyspace(Statement):
     name: str
     options: tuple[Property, ...]
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class DropKeyspace(Statement):
     name: str
     if_exists: bool = False
@@ -38,7 +38,7 @@ class DropKeyspace(Statement):
 
 # --- tables ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ColumnDefinition(Node):
     """``name type [STATIC]`` in CREATE TABLE or ALTER TABLE ADD."""
 
@@ -47,7 +47,7 @@ class ColumnDefinition(Node):
     static: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CreateTable(Statement):
     """``CREATE TABLE [IF NOT EXISTS] t (columns, PRIMARY KEY ((pk...), ck...)) WITH ...``.
     The primary key, written inline or as a clause, is in ``partition_key`` and ``clustering_columns``
@@ -64,7 +64,7 @@ class CreateTable(Statement):
     compact_storage: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTableAdd(Statement):
     """``ALTER TABLE [IF EXISTS] t ADD [IF NOT EXISTS] c type [STATIC]`` or ``ADD (c1 t1, c2 t2)``."""
 
@@ -74,7 +74,7 @@ class AlterTableAdd(Statement):
     if_column_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTableDrop(Statement):
     """``ALTER TABLE t DROP [IF EXISTS] c`` or ``DROP (c1, c2)`` ``[USING TIMESTAMP n]``."""
 
@@ -85,7 +85,7 @@ class AlterTableDrop(Statement):
     timestamp: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTableRename(Statement):
     """``ALTER TABLE t RENAME [IF EXISTS] a TO b [AND c TO d]``; ``renames`` are (old, new) pairs."""
 
@@ -95,7 +95,7 @@ class AlterTableRename(Statement):
     if_column_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTableWith(Statement):
     """``ALTER TABLE t WITH prop = value [AND ...]``."""
 
@@ -104,7 +104,7 @@ class AlterTableWith(Statement):
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTableAlterType(Statement):
     """``ALTER TABLE t ALTER c TYPE type`` (parses; Cassandra 4+ refuses it when executing)."""
 
@@ -114,13 +114,13 @@ class AlterTableAlterType(Statement):
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTableDropCompactStorage(Statement):
     table: QualifiedName
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class DropTable(Statement):
     table: QualifiedName
     if_exists: bool = False
@@ -128,7 +128,7 @@ class DropTable(Statement):
 
 # --- secondary indexes -----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class IndexTarget(Node):
     """``col``, ``VALUES(col)``, ``KEYS(col)``, ``ENTRIES(col)`` or ``FULL(col)``; ``kind`` is None for
     the plain form, else one of INDEX_VALUES, INDEX_KEYS, INDEX_ENTRIES, INDEX_FULL."""
@@ -137,7 +137,7 @@ class IndexTarget(Node):
     kind: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CreateIndex(Statement):
     """``CREATE [CUSTOM] INDEX [IF NOT EXISTS] [name] ON t (targets) [USING 'class'] [WITH ...]``."""
 
@@ -150,7 +150,7 @@ class CreateIndex(Statement):
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class DropIndex(Statement):
     name: QualifiedName
     if_exists: bool = False
@@ -158,20 +158,20 @@ class DropIndex(Statement):
 
 # --- user-defined types ----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class FieldDefinition(Node):
     name: str
     type: CQLType
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CreateType(Statement):
     name: QualifiedName
     fields: tuple[FieldDefinition, ...]
     if_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTypeAdd(Statement):
     """``ALTER TYPE [IF EXISTS] t ADD [IF NOT EXISTS] field type``."""
 
@@ -181,7 +181,7 @@ class AlterTypeAdd(Statement):
     if_field_not_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTypeRename(Statement):
     """``ALTER TYPE t RENAME [IF EXISTS] a TO b [AND c TO d]``."""
 
@@ -191,7 +191,7 @@ class AlterTypeRename(Statement):
     if_field_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AlterTypeAlterField(Statement):
     """``ALTER TYPE t ALTER field TYPE type``."""
 
@@ -201,7 +201,7 @@ class AlterTypeAlterField(Statement):
     if_exists: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class DropType(Statement):
     name: QualifiedName
     if_exists: bool = False

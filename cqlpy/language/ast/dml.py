@@ -1,10 +1,10 @@
 """INSERT, UPDATE, DELETE and BATCH, with their assignments, deletions and IF conditions."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .base import Node, QualifiedName, Statement
+from .nodeclass import node_class
 
 # Batch kinds.
 LOGGED, UNLOGGED, COUNTER = "LOGGED", "UNLOGGED", "COUNTER"
@@ -12,21 +12,21 @@ LOGGED, UNLOGGED, COUNTER = "LOGGED", "UNLOGGED", "COUNTER"
 
 # --- UPDATE ... SET assignments (Cassandra's Operation.Raw*) -------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Assignment(Node):
     """Base of the SET operations; every one names the ``column`` it writes."""
 
     column: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class SetValue(Assignment):
     """``c = value``."""
 
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class AddTo(Assignment):
     """``c = c + value`` or ``c += value``: counter increment, list append, set union, map merge.
     (``c = c -1``, lexed as ``c = c`` followed by the integer -1, is AddTo with value -1.)"""
@@ -34,21 +34,21 @@ class AddTo(Assignment):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class RemoveFrom(Assignment):
     """``c = c - value`` or ``c -= value``: counter decrement, element or key removal."""
 
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Prepend(Assignment):
     """``c = value + c``: list prepend."""
 
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class SetElement(Assignment):
     """``c[key] = value``: one map entry or list element."""
 
@@ -56,7 +56,7 @@ class SetElement(Assignment):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class SetField(Assignment):
     """``c.field = value``: one field of a user-type column."""
 
@@ -66,7 +66,7 @@ class SetField(Assignment):
 
 # --- DELETE selection and IF conditions ------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Deletion(Node):
     """One item of ``DELETE a, b[key], c.field FROM ...``: a whole column, one element (``key``) or one
     user-type field (``field``)."""
@@ -76,7 +76,7 @@ class Deletion(Node):
     field: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Condition(Node):
     """One lightweight-transaction condition: ``column op value``, ``column[key] op value`` or
     ``column.field op value``.  Operators are those of relations (= < <= > >= != IN CONTAINS
@@ -91,12 +91,12 @@ class Condition(Node):
 
 # --- statements ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Modification(Statement):
     """Base of INSERT, UPDATE and DELETE (the statements a BATCH may hold)."""
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Insert(Modification):
     """``INSERT INTO table (columns) VALUES (values) [IF NOT EXISTS] [USING TTL t AND TIMESTAMP ts]``.
     ``ttl`` and ``timestamp`` are integer Constants, BindMarkers or None."""
@@ -109,7 +109,7 @@ class Insert(Modification):
     timestamp: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class InsertJson(Modification):
     """``INSERT INTO table JSON 'doc' [DEFAULT NULL | DEFAULT UNSET] ...``; ``json`` is a string
     Constant or a BindMarker.  ``default_unset`` is True for DEFAULT UNSET (DEFAULT NULL is the default)."""
@@ -122,7 +122,7 @@ class InsertJson(Modification):
     timestamp: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Update(Modification):
     """``UPDATE table [USING ...] SET assignments WHERE relations [IF EXISTS | IF conditions]``."""
 
@@ -135,7 +135,7 @@ class Update(Modification):
     timestamp: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Delete(Modification):
     """``DELETE [deletions] FROM table [USING TIMESTAMP ts] WHERE relations [IF EXISTS | IF conditions]``;
     ``columns`` is () for a whole-row / range / partition delete."""
@@ -148,7 +148,7 @@ class Delete(Modification):
     timestamp: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Batch(Statement):
     """``BEGIN [UNLOGGED | COUNTER] BATCH [USING ...] statements APPLY BATCH``; ``kind`` is LOGGED,
     UNLOGGED or COUNTER.  (USING TTL parses; Cassandra rejects it when planning.)"""

@@ -1,32 +1,32 @@
 """SELECT: the statement, its selectors and its ordering clauses."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .base import Node, QualifiedName, Statement
+from .nodeclass import node_class
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Selectable(Node):
     """Base of the expressions that exist only in a SELECT clause (column references and the like).
     A selector expression is a Selectable or a Term (constants, markers, function calls, casts,
     list and tuple literals whose items are selector expressions)."""
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ColumnRef(Selectable):
     """A column named in a SELECT clause."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class CountRows(Selectable):
     """``count(*)``.  (``count(1)`` and ``count(col)`` are FunctionCalls named 'count'.)"""
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class WritetimeOrTTL(Selectable):
     """``writetime(col)``, ``maxwritetime(col)`` or ``ttl(col)``; ``kind`` is the function name."""
 
@@ -34,7 +34,7 @@ class WritetimeOrTTL(Selectable):
     column: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ElementSelection(Selectable):
     """``expr[key]``: one element of a map, set or list."""
 
@@ -42,7 +42,7 @@ class ElementSelection(Selectable):
     key: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class SliceSelection(Selectable):
     """``expr[start..end]``, either bound may be None."""
 
@@ -51,7 +51,7 @@ class SliceSelection(Selectable):
     end: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class FieldSelection(Selectable):
     """``expr.field``: a field of a user-type value."""
 
@@ -59,7 +59,7 @@ class FieldSelection(Selectable):
     field: str
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Selector(Node):
     """One item of a SELECT clause: an expression and its optional ``AS`` alias."""
 
@@ -67,7 +67,7 @@ class Selector(Node):
     alias: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Ordering(Node):
     """``column [ASC | DESC]`` in ORDER BY or CLUSTERING ORDER BY."""
 
@@ -75,7 +75,7 @@ class Ordering(Node):
     descending: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Select(Statement):
     """``SELECT [JSON] [DISTINCT] selectors FROM table [WHERE ...] [GROUP BY ...] [ORDER BY ...]
     [PER PARTITION LIMIT n] [LIMIT n] [ALLOW FILTERING]``.  ``selectors`` is () for ``*``.

@@ -1,10 +1,10 @@
 """WHERE-clause relations shared by SELECT, UPDATE and DELETE, and their operators."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .base import Node
+from .nodeclass import node_class
 
 # Relation operators, as the printer writes them.
 EQ, LT, LTE, GT, GTE, NEQ = "=", "<", "<=", ">", ">=", "!="
@@ -16,7 +16,7 @@ IS_NOT = "IS NOT"          # only as ``IS NOT NULL`` (value is the NULL constant
 COMPARISON_OPERATORS = (EQ, LT, LTE, GT, GTE, NEQ)
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class InValues(Node):
     """The parenthesised list after IN: ``IN (1, 2)``; ``IN ()`` has no items.  (``IN ?`` is a bare
     BindMarker instead.)  For a tuple relation the items are TupleLiterals or BindMarkers."""
@@ -24,7 +24,7 @@ class InValues(Node):
     items: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Relation(Node):
     """``column op value`` for op in = < <= > >= != CONTAINS, CONTAINS KEY, LIKE, IS NOT (NULL), IN.
     For IN, ``value`` is an InValues or a BindMarker (``IN ?``)."""
@@ -34,7 +34,7 @@ class Relation(Node):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ElementRelation(Node):
     """``column[key] op value`` (a map entry or list element restriction)."""
 
@@ -44,7 +44,7 @@ class ElementRelation(Node):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class TupleRelation(Node):
     """``(c1, c2) op value``: a multi-column relation.  For ops = < <= > >= != the value is a
     TupleLiteral or a BindMarker; for IN an InValues (of TupleLiterals / BindMarkers) or a BindMarker."""
@@ -54,7 +54,7 @@ class TupleRelation(Node):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class TokenRelation(Node):
     """``token(c1, c2) op value``: a restriction on the partition token."""
 

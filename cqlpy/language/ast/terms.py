@@ -2,10 +2,10 @@
 function calls, type hints and casts)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .base import Node
+from .nodeclass import node_class
 
 if TYPE_CHECKING:
     from .cqltype import CQLType
@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 CONSTANT_KINDS = ("string", "integer", "float", "boolean", "uuid", "hex", "duration", "null")
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Term(Node):
     """Base of the value nodes."""
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Constant(Term):
     """A literal value; see CONSTANT_KINDS for ``kind`` and what ``text`` holds."""
 
@@ -36,7 +36,7 @@ class Constant(Term):
 NULL = Constant("null", "NULL")
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class BindMarker(Term):
     """``?`` (``name`` None) or ``:name``.  ``index`` is the marker's position among all the markers of
     its statement (0-based, in text order; a BATCH numbers its inner statements' markers together),
@@ -46,14 +46,14 @@ class BindMarker(Term):
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class ListLiteral(Term):
     """``[a, b]``.  In a SELECT clause the items may be selector expressions."""
 
     items: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class SetLiteral(Term):
     """``{a, b}``.  ``{}`` parses as an empty SetLiteral (as in Cassandra, the column type decides
     whether it is an empty set or an empty map)."""
@@ -61,28 +61,28 @@ class SetLiteral(Term):
     items: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class MapLiteral(Term):
     """``{k: v, ...}``; ``entries`` are (key, value) pairs in written order."""
 
     entries: tuple[tuple[Any, Any], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class TupleLiteral(Term):
     """``(a, b)``; a single parenthesised term in a term position is a one-element tuple."""
 
     items: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class UserTypeLiteral(Term):
     """``{field: value, ...}``; ``fields`` are (field name, value) pairs in written order."""
 
     fields: tuple[tuple[str, Any], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class FunctionCall(Term):
     """``[keyspace.]name(args)``.  Unquoted names are folded to lower case (``toTimestamp`` →
     ``totimestamp``).  In a SELECT clause the arguments may be selector expressions (columns...)."""
@@ -92,7 +92,7 @@ class FunctionCall(Term):
     keyspace: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class TypeHint(Term):
     """``(type) term``: forces the type of a term, e.g. ``(int) ?``."""
 
@@ -100,7 +100,7 @@ class TypeHint(Term):
     term: Any
 
 
-@dataclass(frozen=True, slots=True)
+@node_class
 class Cast(Term):
     """``CAST(term AS type)``; in a SELECT clause ``term`` may be a selector expression."""
 
