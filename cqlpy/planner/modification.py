@@ -25,7 +25,8 @@ from typing import Any
 from cqlpy.errors import InvalidRequest, Unauthorized
 from cqlpy.language import ast
 from cqlpy.schema import types as T
-from cqlpy.schema.model import MAX_TTL, ColumnMetadata, TableMetadata
+from cqlpy.schema.model import ColumnMetadata, TableMetadata
+from cqlpy.schema.table_options import MAX_TTL
 from cqlpy.schema.system_tables import SYSTEM_KEYSPACES
 
 from .conditions import NO_CONDITIONS, Conditions, plan_conditions

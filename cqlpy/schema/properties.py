@@ -2,14 +2,14 @@
 
 ``property_values(properties)`` turns ``language.ast.Property`` nodes into a dict by lower-cased
 name; ``parse_keyspace_properties(values)`` picks (replication, durable_writes) out of it.  Table
-options are validated by ``model.TableOptions``; the catalog applies both.
+options are validated by ``table_options.TableOptions``; the catalog applies both.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
 from cqlpy.errors import SyntaxException
-from cqlpy.schema.model import bool_option
+from cqlpy.schema.table_options import bool_option
 
 KEYSPACE_PROPERTIES = frozenset({"replication", "durable_writes"})
 

@@ -24,7 +24,7 @@ from cqlpy.planner.ddl import DdlPlan, UsePlan
 from cqlpy.planner.planner import DescribePlan, ExplainPlan
 from cqlpy.planner.terms import EvalContext
 
-from .result_shim import Column, ResultSet, void_result
+from .results import Column, ResultSet
 
 
 class ExecutionContext:
@@ -111,7 +111,7 @@ def execute_ddl(plan: DdlPlan, ctx: ExecutionContext) -> ResultSet:
         for table, index in outcome.created_indexes:
             if indexes is not None:
                 indexes.create(table, index, now=ctx.now)
-    result = void_result(schema_change=outcome.change)
+    result = ResultSet.void(schema_change=outcome.change)
     if warnings and outcome.change is not None:
         result.warnings = list(warnings)
     return result
@@ -121,7 +121,7 @@ def execute_use(plan: UsePlan, ctx: ExecutionContext) -> ResultSet:
     keyspace = plan.check(ctx.catalog)
     if ctx.session is not None:
         ctx.session._set_keyspace(keyspace)
-    return void_result(keyspace=keyspace)
+    return ResultSet.void(keyspace=keyspace)
 
 
 def execute_role(plan: Any, ctx: ExecutionContext) -> ResultSet:
@@ -132,7 +132,7 @@ def execute_role(plan: Any, ctx: ExecutionContext) -> ResultSet:
 def execute_describe(plan: DescribePlan, ctx: ExecutionContext) -> ResultSet:
     from . import describe
     columns, rows = describe.describe(plan.statement, ctx.catalog, ctx.keyspace)
-    return ResultSet([Column("", "", name, t) for name, t in columns], rows)
+    return ResultSet.of([Column("", "", name, t) for name, t in columns], rows)
 
 
 # --- reads and writes (the read and write engineers' executors) --------------------------------------
@@ -161,8 +161,8 @@ def execute_explain(plan: ExplainPlan, ctx: ExecutionContext) -> Any:
 def _rows_result(value: Any) -> Any:
     if isinstance(value, tuple) and len(value) == 2:
         columns, rows = value
-        return ResultSet([c if isinstance(c, Column) else Column("", "", c[0], c[1]) for c in columns],
-                         rows)
+        return ResultSet.of([c if isinstance(c, Column) else Column("", "", c[0], c[1]) for c in columns],
+                            rows)
     return value
 
 

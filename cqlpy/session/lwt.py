@@ -21,18 +21,13 @@ from cqlpy.planner.modification import ModificationPlan
 from cqlpy.schema import types as T
 from cqlpy.schema.model import ColumnMetadata, TableMetadata
 
-from .result_shim import Column
-from .results import ResultSet, make_rows
+from .results import Column, ResultSet
 from .rowcodec import row_codec
 PARTITION = object()
 """The target of a partition-level conditional DELETE (no clustering restriction)."""
 
 from .write_executor import _check_component, _clustering_keys, _partition_keys, _Writer, \
     partition_locks
-
-
-def _result(columns: list[Column], rows: list[tuple]) -> ResultSet:
-    return ResultSet(columns, make_rows([c.name for c in columns], rows))
 
 
 def _applied_column(table: TableMetadata) -> Column:
@@ -160,7 +155,7 @@ def _decide(ctx: Any, table: TableMetadata, plans: list[ModificationPlan], per_p
     for plan in plans:
         writer.add(plan, ts)
     writer.commit()
-    return _result([_applied_column(table)], [(True,)]), capture.updates
+    return ResultSet.of([_applied_column(table)], [(True,)]), capture.updates
 
 
 def _max_timestamp(part: Any) -> int:
@@ -218,10 +213,10 @@ def _failure(table: TableMetadata, checked: list, rows: dict, static_values: dic
             continue
         out_rows.append((False,) + tuple(row.get(c.name) for c in cols))
     if not out_rows:
-        return _result([_applied_column(table)], [(False,)])
+        return ResultSet.of([_applied_column(table)], [(False,)])
     columns = [_applied_column(table)] + [Column(table.keyspace, table.name, c.name, c.type)
                                           for c in cols]
-    return _result(columns, out_rows)
+    return ResultSet.of(columns, out_rows)
 
 
 __all__ = ["compare_and_set"]

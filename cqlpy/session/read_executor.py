@@ -1,7 +1,8 @@
 """Running a SelectPlan over the engine: rows in Cassandra's order, limits, aggregation, paging.
 
-``ReadExecutor(engine, clock=..., index_lookup=...).execute(plan, ctx, fetch_size=None,
-paging_state=None)`` returns a ResultSet.  The pipeline, in Cassandra's order (notes §1.8-1.11):
+``ReadExecutor(engine, clock=..., index_lookup=..., index_partitions=...).execute(plan, ctx,
+fetch_size=None, paging_state=None)`` returns a ResultSet.  The pipeline, in Cassandra's order
+(notes §1.8-1.11):
 
 1. rows from the sources (read_sources: lookups in key order, scans in token order, index entries),
    filtered by the WHERE clause;
@@ -28,7 +29,7 @@ from cqlpy.session import paging
 from cqlpy.session.aggregates import Aggregator
 from cqlpy.planner.json_output import json_object
 from cqlpy.session.paging import Offset, Position
-from cqlpy.session.read_sources import IndexLookup, Reader, SourceRow
+from cqlpy.session.read_sources import IndexLookup, IndexPartitions, Reader, SourceRow
 from cqlpy.session.results import ResultSet, make_rows
 
 
@@ -50,14 +51,21 @@ class ReadExecutor:
 
     ``clock``: the session's clock in µs (a new page is a new execution, with its own "now");
     ``index_lookup(index, value)``: the secondary-index service (cqlpy.session.indexes), giving
-    (partition key bytes, clustering bytes) pairs; without it index queries scan and filter.
+    (partition key bytes, clustering bytes) pairs; without it index queries scan and filter;
+    ``index_partitions(index, value, start, now)``: on a ring, the partitions the nodes' indexes
+    name, in token order (cqlpy/node_indexes.py), used instead of ``index_lookup``.
     """
 
     def __init__(self, engine: Any, *, clock: Callable[[], int] | None = None,
-                 index_lookup: IndexLookup | None = None) -> None:
+                 index_lookup: IndexLookup | None = None,
+                 index_partitions: IndexPartitions | None = None) -> None:
         self.engine = engine
         self.clock = clock or _default_clock
         self.index_lookup = index_lookup
+        self.index_partitions = index_partitions
+
+    def _reader(self, plan: SelectPlan, ctx: EvalContext) -> Reader:
+        return Reader(self.engine, plan, ctx, self.index_lookup, self.index_partitions)
 
     # --- entry point ------------------------------------------------------------------------------
 
@@ -95,7 +103,7 @@ class ReadExecutor:
         if start is not None and not isinstance(start, Position):
             raise InvalidRequest("Invalid paging state for this query")
         if start is None and not plan.json:
-            reader = Reader(self.engine, plan, ctx, self.index_lookup)
+            reader = self._reader(plan, ctx)
             if reader.single:
                 cap = limit if ppl is None else ppl if limit is None else min(limit, ppl)
                 if fetch_size is not None and (cap is None or cap > fetch_size):
@@ -127,7 +135,7 @@ class ReadExecutor:
 
     def _emit(self, plan: SelectPlan, ctx: EvalContext, start: Position | None, limit: int | None,
               ppl: int | None) -> Iterator[tuple[tuple, SourceRow, int | None, int]]:
-        reader = Reader(self.engine, plan, ctx, self.index_lookup)
+        reader = self._reader(plan, ctx)
         remaining = start.remaining if start is not None else limit
         if remaining is not None and remaining <= 0:
             return
@@ -159,7 +167,7 @@ class ReadExecutor:
     # --- whole results: aggregates, GROUP BY, IN + ORDER BY -----------------------------------------
 
     def _whole(self, plan: SelectPlan, ctx: EvalContext, limit: int | None, ppl: int | None) -> list[tuple]:
-        reader = Reader(self.engine, plan, ctx, self.index_lookup)
+        reader = self._reader(plan, ctx)
         source = reader.rows(None)
         try:
             if plan.post_sort and not plan.is_aggregate:
@@ -247,15 +255,16 @@ def execute_select(plan: SelectPlan, ctx: Any) -> ResultSet:
     which carries the engine, the indexes, the bound values, the statement's time, the paging
     options and ``refetch`` (the same statement from a paging state, for ResultSet paging)."""
     indexes = getattr(ctx.database, "indexes", None)
-    lookup = None
+    lookup: IndexLookup | None = None
+    partitions: IndexPartitions | None = None
     if indexes is not None:
         def index_lookup(index: Any, value: Any) -> Any:
             return indexes.lookup(plan.table, index, value, now=ctx.now)
+        lookup = index_lookup
         source = getattr(indexes, "index_source", None)      # a ring node (node_indexes.py)
         if source is not None:
-            index_lookup.partitions = source(plan.table)    # type: ignore[attr-defined]
-        lookup = index_lookup
-    executor = ReadExecutor(ctx.engine, index_lookup=lookup)
+            partitions = source(plan.table)
+    executor = ReadExecutor(ctx.engine, index_lookup=lookup, index_partitions=partitions)
     rows, state = executor.rows(plan, ctx.eval, fetch_size=ctx.fetch_size, paging_state=ctx.paging_state)
     return ResultSet(plan.specs, make_rows(plan.column_names, rows), paging_state=state,
                      fetch_page=ctx.refetch)

@@ -10,8 +10,8 @@ position (partition index, key, clustering bytes) so a page can resume after it:
 * key ranges: ``engine.scan`` in token order within the token bounds (the whole ring if none);
 * index queries: the index's (partition key, clustering) entries, ordered by token, then key, then
   clustering, each partition read for its entries and re-checked against the whole WHERE clause;
-  on a ring the lookup carries ``partitions(index, value, start, now)`` (cqlpy/node_indexes.py),
-  whose partitions, already read by the nodes, are re-checked the same way.
+  on a ring, ``index_partitions(index, value, start, now)`` (cqlpy/node_indexes.py) gives the
+  partitions instead, already read by the nodes, and they are re-checked the same way.
 
 A partition with static data but no live rows gives one row (clustering and regular columns null)
 when the query restricts no clustering or regular column (notes §1.11).
@@ -38,6 +38,9 @@ MIN_TOKEN, MAX_TOKEN = -(1 << 63), (1 << 63) - 1
 IndexLookup = Callable[..., Any]
 """``lookup(index, value) -> iterable of (partition key bytes, clustering bytes)``."""
 
+
+IndexPartitions = Callable[..., Iterator[Any]]
+"""A ring's ``partitions(index, value, start, now) -> partitions in token order from start``."""
 
 class SourceRow(NamedTuple):
     """One decoded CQL row and where it sits."""
@@ -105,7 +108,8 @@ class Reader:
     (plain column selections with nothing to filter); otherwise they are dicts."""
 
     def __init__(self, engine: Any, plan: SelectPlan, ctx: EvalContext,
-                 index_lookup: IndexLookup | None = None) -> None:
+                 index_lookup: IndexLookup | None = None,
+                 index_partitions: IndexPartitions | None = None) -> None:
         setup = _setup(plan)
         self.engine, self.plan, self.ctx = engine, plan, ctx
         self.table = plan.table
@@ -116,6 +120,7 @@ class Reader:
         self.filter = self.where.row_filter(ctx)
         self.index_lookup = index_lookup
         self.cells = setup.cells
+        self.index_partitions = index_partitions
         self.static_rows = setup.static_rows
         self.n_clustering = setup.n_clustering
         self.read_columns = setup.read_columns
@@ -314,15 +319,14 @@ class Reader:
                 close()
 
     def _index_rows(self, start: Position | None) -> Iterator[SourceRow]:
-        if self.index_lookup is None:
+        if self.index_lookup is None and self.index_partitions is None:
             yield from self._scan_rows(start)          # no index service: scan and filter
             return
         index, r = self.where.index                   # type: ignore[misc]
         value = _index_value(r, index, self.ctx)
-        partitions = getattr(self.index_lookup, "partitions", None)
-        if partitions is not None:                    # a ring: the nodes answer with partitions
+        if self.index_partitions is not None:         # a ring: the nodes answer with partitions
             after = start.clustering if start is not None and not start.partition_done else None
-            for part in partitions(index, value, start, self.now):
+            for part in self.index_partitions(index, value, start, self.now):
                 a = after if start is not None and part.key == start.key else None
                 yield from self.rows_of(0, part, a, self.plan.distinct)
             return

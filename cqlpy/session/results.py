@@ -9,6 +9,11 @@ the driver's ResultSet does; ``current_rows`` is the page at hand; ``all()`` the
 Rows are named tuples built like the driver's ``named_tuple_factory``: column names are cleaned
 into identifiers (``system.max(e)`` -> ``system_max_e``, ``[applied]`` -> ``applied``), and names
 that still are not valid fields become ``field_<i>_``; ``column_names`` keeps the real names.
+
+Statements that build their rows from plain tuples (DESCRIBE, LIST ROLES, an LWT's answer) make
+their one-page result with ``ResultSet.of(columns, rows)`` from ``Column`` specs; a statement
+without rows answers ``ResultSet.void()``, carrying ``schema_change`` (what a DDL changed) or
+``keyspace`` (what USE set) when it has one.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import keyword
 import re
 from collections import namedtuple
 from functools import lru_cache, partial
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 _NON_ALPHA = re.compile("[^a-zA-Z0-9]")
 _START_BADCHAR = re.compile("^[^a-zA-Z0-9]*")
@@ -63,6 +68,15 @@ def make_rows(column_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> lis
     return list(map(partial(tuple.__new__, cls), rows))
 
 
+class Column(NamedTuple):
+    """One result column: keyspace, table, name (the real CQL name) and CQL type."""
+
+    keyspace: str
+    table: str
+    name: str
+    type: Any
+
+
 class ResultSet:
     """The result of one statement (one page of it, and the way to the others).
 
@@ -86,6 +100,8 @@ class ResultSet:
 
     trace_id = None              # the tracing session id of a traced statement (tracing.py)
     trace_session: Any = None    # the session that can read that trace back
+    schema_change: Any = None    # what a DDL statement changed (schema/catalog.py's SchemaChange)
+    keyspace: str | None = None  # the keyspace a USE statement set
 
     def get_query_trace(self, max_wait_sec: float | None = None) -> Any:
         """The statement's QueryTrace from system_traces (as cassandra-driver's); None if untraced."""
@@ -95,9 +111,20 @@ class ResultSet:
         return query_trace(self.trace_session, self.trace_id, max_wait_sec)
 
     @classmethod
-    def void(cls) -> "ResultSet":
-        """The empty result of a statement that returns no rows (INSERT, DDL...)."""
-        return cls()
+    def void(cls, *, schema_change: Any = None, keyspace: str | None = None) -> "ResultSet":
+        """The empty result of a statement that returns no rows (INSERT, DDL, USE...)."""
+        rs = cls()
+        if schema_change is not None:
+            rs.schema_change = schema_change
+        if keyspace is not None:
+            rs.keyspace = keyspace
+        return rs
+
+    @classmethod
+    def of(cls, columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> "ResultSet":
+        """A one-page result from column specs (``Column``) and plain value tuples."""
+        columns = list(columns)
+        return cls(columns, make_rows([c.name for c in columns], rows) if columns else [])
 
     # --- paging ----------------------------------------------------------------------------------
 

@@ -45,7 +45,8 @@ from cqlpy.schema.system_tables import SYSTEM_AUTH, system_table
 from cqlpy.schema.types import parse_type
 
 from . import passwords
-from .result_shim import Column, ResultSet, void_result
+from .request_options import using_consistency
+from .results import Column, ResultSet
 from .rowcodec import RowCodec
 
 log = logging.getLogger("cqlpy.roles")
@@ -295,10 +296,10 @@ def _create(plan: RolePlan, manager: RoleManager, performer: _Performer) -> Resu
         raise Unauthorized("Only superusers can create a role with superuser status")
     if manager.exists(plan.name):
         if plan.if_not_exists:
-            return void_result()
+            return ResultSet.void()
         raise InvalidRequest(f"{plan.name} already exists")
     manager.create(plan.name, plan.options)
-    return void_result()
+    return ResultSet.void()
 
 
 def _alter(plan: RolePlan, manager: RoleManager, performer: _Performer) -> ResultSet:
@@ -317,22 +318,22 @@ def _alter(plan: RolePlan, manager: RoleManager, performer: _Performer) -> Resul
             performer.require("ALTER", f"<role {plan.name}>")
     if not manager.exists(plan.name):
         if plan.if_exists:
-            return void_result()
+            return ResultSet.void()
         raise InvalidRequest(f"{plan.name} doesn't exist")
     manager.alter(plan.name, options)
-    return void_result()
+    return ResultSet.void()
 
 
 def _drop(plan: RolePlan, manager: RoleManager, performer: _Performer) -> ResultSet:
     performer.require("DROP", f"<role {plan.name}>")
     if not manager.exists(plan.name):
         if plan.if_exists:
-            return void_result()
+            return ResultSet.void()
         raise InvalidRequest(f"{plan.name} doesn't exist")
     if performer.name == plan.name:
         raise InvalidRequest("Cannot DROP primary role for current login")
     manager.drop(plan.name)
-    return void_result()
+    return ResultSet.void()
 
 
 def _grant_or_revoke(plan: RolePlan, manager: RoleManager, performer: _Performer) -> ResultSet:
@@ -344,7 +345,7 @@ def _grant_or_revoke(plan: RolePlan, manager: RoleManager, performer: _Performer
         manager.grant(plan.name, plan.grantee)
     else:
         manager.revoke(plan.name, plan.grantee)
-    return void_result()
+    return ResultSet.void()
 
 
 def _listed(plan: RolePlan, manager: RoleManager, performer: _Performer) -> list[Role]:
@@ -366,17 +367,17 @@ def _listed(plan: RolePlan, manager: RoleManager, performer: _Performer) -> list
 def _list_roles(plan: RolePlan, manager: RoleManager, performer: _Performer) -> ResultSet:
     roles = _listed(plan, manager, performer)
     if not roles:
-        return void_result()
-    return ResultSet(LIST_ROLES_COLUMNS, [(r.name, r.is_superuser, r.can_login, {}, ALL_DATACENTERS)
-                                          for r in roles])
+        return ResultSet.void()
+    return ResultSet.of(LIST_ROLES_COLUMNS, [(r.name, r.is_superuser, r.can_login, {}, ALL_DATACENTERS)
+                                             for r in roles])
 
 
 def _list_users(plan: RolePlan, manager: RoleManager, performer: _Performer) -> ResultSet:
     roles = _listed(plan, manager, performer)
     if not roles:
-        return void_result()
-    return ResultSet(LIST_USERS_COLUMNS, [(r.name, manager.has_superuser_status(r.name),
-                                           ALL_DATACENTERS) for r in roles if r.can_login])
+        return ResultSet.void()
+    return ResultSet.of(LIST_USERS_COLUMNS, [(r.name, manager.has_superuser_status(r.name),
+                                              ALL_DATACENTERS) for r in roles if r.can_login])
 
 
 _ACTIONS = {

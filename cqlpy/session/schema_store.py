@@ -23,7 +23,8 @@ from cqlpy.engine.compression import CompressionParams
 from cqlpy.engine.options import TableOptions as EngineTableOptions
 from cqlpy.engine.rows import PartitionUpdate
 from cqlpy.schema.catalog import Catalog, SchemaChange
-from cqlpy.schema.model import KeyspaceMetadata, TableMetadata, TableOptions
+from cqlpy.schema.model import KeyspaceMetadata, TableMetadata
+from cqlpy.schema.table_options import TableOptions
 from cqlpy.schema.system_tables import (
     SCHEMA_TABLES, SYSTEM_KEYSPACES, SYSTEM_SCHEMA, canonical_value, keyspace_rows,
     system_keyspaces,
