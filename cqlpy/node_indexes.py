@@ -23,9 +23,9 @@ Cassandra's model: an index is local to each node.  Three pieces, wired by cqlpy
                      whose newer write moved the row out of the index still outvotes a stale one.
                      The coordinator merges per partition (last write wins, rows held by several
                      replicas counted once), re-checks the WHERE clause (read_sources.Reader) and
-                     yields partitions in token order.  Like RingEngine.scan: no consistency level
-                     or repair, the live nodes' union (a covering set while one replica of each
-                     range is alive).
+                     yields partitions in token order.  Like RingEngine.scan: the level's
+                     availability check over the ranges read first, then no repair, the live
+                     nodes' union (a covering set while one replica of each range is alive).
 
 Index RANGE_REQ payloads (a dict with "index"; messaging's value encoding):
     entries  {"table": base table id, "index": index name, "key": index partition key
@@ -174,6 +174,10 @@ def index_partitions(ring: Any, table: TableMetadata, index: Any, value: Any,
     name = index if isinstance(index, str) else index.name
     request: dict[str, Any] = {"table": table.table_id, "index": name,
                                "key": index_key(table, index, value), "limit": batch, "now": now}
+    # as any range read: enough live replicas for the level over the ranges read, else Unavailable
+    check = getattr(ring, "assure_range_available", None)      # RingEngine's; a stand-in may lack it
+    if check is not None:
+        check(table.table_id, None if start is None else start[0][0])
 
     def ask(payload: dict[str, Any]) -> list[Any]:
         proxy = ring.proxy()

@@ -15,10 +15,11 @@ ring gives them this object instead of its local Engine:
             (index maintenance) stays local
     cas     a conditional write (session/lwt.py) -> a Paxos round across the replicas at the
             request's serial consistency, committed at its consistency level (paxos.py)
-    scan    replicated table -> "local plus merge": RANGE_REQ to every live node, the answers
-            merged per partition (last write wins) and returned in token order.  No consistency
-            level and no repair: a range read sees what the live nodes hold (like CL ALL over the
-            live nodes); a dead node's data is missing until it returns
+    scan    replicated table -> first Cassandra's availability check (every token range the read
+            covers needs enough live replicas for the statement's level, else Unavailable;
+            SERIAL refused), then "local plus merge": RANGE_REQ to every live node, the answers
+            merged per partition (last write wins) and returned in token order.  No repair: a
+            range read sees what the live nodes hold (like CL ALL over the live nodes)
     truncate  the local table, then TRUNCATE_REQ to every live node (waited for)
     other   (flush, compact, tables, stats, ...) the local engine
 
@@ -41,9 +42,10 @@ from cqlpy.errors import InvalidRequest, ReadTimeout, Unavailable
 from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES
 from cqlpy.session.request_options import batch_type, serial_consistency_level
 
-from .consistency import ConsistencyLevel
+from .consistency import ConsistencyLevel, assure_sufficient_live_replicas, validate_for_read
 from .coordinator import Pending, UpdateSource, encode_partition, to_update
 from .messaging import Message, RequestFailureReason, Verb
+from .replication import EverywhereStrategy
 from .paxos import run_blocking
 
 log = logging.getLogger(__name__)
@@ -195,6 +197,8 @@ class RingEngine:
                    "inclusive": start_inclusive, "end": end_token}
         answers = self._call(lambda: ask_live_nodes(proxy, Verb.RANGE_REQ, request, RANGE_TIMEOUT),
                              RANGE_TIMEOUT)
+        if not tombstones:
+            self.assure_range_available(table_id, None if start is None else start[0], end_token)
         merged: dict[bytes, PartitionUpdate] = {}
         for payload in answers:
             for encoded in payload.get("partitions") or ():
@@ -211,6 +215,34 @@ class RingEngine:
             self.local.truncate(table_id)
             return
         proxy = self.proxy()
+    def assure_range_available(self, table_id: bytes, start_token: int | None = None,
+                               end_token: int | None = None) -> None:
+        """Cassandra's range-read check: every token range the read covers (from ``start_token``
+        to ``end_token``, inclusive; None: the ring's ends) must have enough live replicas for
+        the request's level, else Unavailable before anything is read."""
+        replication = self.replication(table_id)
+        if replication is None:
+            return
+        proxy, cl = self.proxy(), validate_for_read(self.consistency())
+        if cl.is_serial:
+            raise InvalidRequest("SERIAL/LOCAL_SERIAL consistency may only be requested for one "
+                                 "partition at a time")
+        strategy = proxy.strategy(replication)
+        tm = proxy.token_metadata
+        ring_size = len(tm.endpoints()) if isinstance(strategy, EverywhereStrategy) else None
+        low = murmur3.MIN_TOKEN if start_token is None else start_token
+        high = murmur3.MAX_TOKEN if end_token is None else end_token
+        for token_range, replicas in strategy.replica_map(tm).ranges():
+            left, right = token_range.start, token_range.end
+            if left < right:
+                covered = right >= low and left < high
+            else:                                   # the range that wraps around the ring
+                covered = left < high or right >= low
+            if covered:
+                live = [e for e in replicas if proxy.is_alive(e)]
+                assure_sufficient_live_replicas(cl, strategy, live, proxy.local_dc, tm.location,
+                                                ring_size)
+
         self._call(lambda: ask_live_nodes(proxy, Verb.TRUNCATE_REQ, {"table": table_id},
                                           TRUNCATE_TIMEOUT), TRUNCATE_TIMEOUT)
 

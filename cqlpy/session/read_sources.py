@@ -28,6 +28,7 @@ from cqlpy.planner.select import SelectPlan
 from cqlpy.planner.terms import EvalContext
 from cqlpy.schema import keycodec
 from cqlpy.session.paging import Position
+from cqlpy.session.request_options import check_serial_read
 from cqlpy.session.row_decoder import RowDecoder
 from cqlpy.session.rowcodec import RowCodec, row_codec
 
@@ -244,6 +245,7 @@ class Reader:
         keys = self.where.partition_keys(self.ctx)
         if not keys:
             return
+        check_serial_read(len(keys))     # Cassandra: SERIAL reads one partition at a time
         slices = self.slices() if self.table.clustering else [FULL_SLICE]
         if not slices:
             return
