@@ -39,9 +39,9 @@ MIN_TOKEN, MAX_TOKEN = -(1 << 63), (1 << 63) - 1
 IndexLookup = Callable[..., Any]
 """``lookup(index, value) -> iterable of (partition key bytes, clustering bytes)``."""
 
-
 IndexPartitions = Callable[..., Iterator[Any]]
 """A ring's ``partitions(index, value, start, now) -> partitions in token order from start``."""
+
 
 class SourceRow(NamedTuple):
     """One decoded CQL row and where it sits."""
@@ -120,8 +120,8 @@ class Reader:
         self.where = plan.where
         self.filter = self.where.row_filter(ctx)
         self.index_lookup = index_lookup
-        self.cells = setup.cells
         self.index_partitions = index_partitions
+        self.cells = setup.cells
         self.static_rows = setup.static_rows
         self.n_clustering = setup.n_clustering
         self.read_columns = setup.read_columns

@@ -10,7 +10,7 @@ import pytest
 
 from cqlpy import nodetool
 
-from .nodes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
+from server_processes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
 
 cassandra = pytest.importorskip("cassandra")
 from cassandra import ConsistencyLevel  # noqa: E402

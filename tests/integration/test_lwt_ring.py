@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from .nodes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
+from server_processes import (NodeProcess, driver_cluster, free_ports, loopback_binds, shut_down,
+                              start_ring, until)
 
 cassandra = pytest.importorskip("cassandra")
 from cassandra import ConsistencyLevel, InvalidRequest, WriteTimeout  # noqa: E402
@@ -25,11 +26,7 @@ def test_conflicting_lwts_through_three_coordinators(tmp_path):
     nodes = [NodeProcess(tmp_path, a, native, storage, seeds=ADDRESSES[0]) for a in ADDRESSES]
     clusters = []
     try:
-        for node in nodes:
-            node.start()
-            node.wait_for(r"Joined the ring")
-        for node in nodes:
-            node.wait_for(r"is now UP", count=2)
+        start_ring(nodes)
         admin = driver_cluster(ADDRESSES[0], native, ConsistencyLevel.QUORUM, only=ADDRESSES[0])
         clusters.append(admin)
         s0 = admin.connect()
@@ -145,13 +142,7 @@ def test_conflicting_lwts_through_three_coordinators(tmp_path):
             assert (node.data / "paxos" / "paxos.log").stat().st_size > 1000
         assert time.monotonic() - started < 60
     finally:
-        for cluster in clusters:
-            try:
-                cluster.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
-        for node in nodes:
-            node.stop()
+        shut_down(clusters, nodes)
 
 
 def final_of(session, k: int) -> str:

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from .nodes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
+from server_processes import (NodeProcess, driver_cluster, free_ports, loopback_binds, shut_down,
+                              start_ring, until)
 
 cassandra = pytest.importorskip("cassandra")
 from cassandra import ConsistencyLevel, InvalidRequest  # noqa: E402
@@ -30,11 +31,7 @@ def test_ring_secondary_indexes(tmp_path):
     nodes = [NodeProcess(tmp_path, a, native, storage, seeds=ADDRESSES[0]) for a in ADDRESSES]
     clusters = []
     try:
-        for node in nodes:
-            node.start()
-            node.wait_for(r"Joined the ring")
-        for node in nodes:
-            node.wait_for(r"is now UP", count=2)
+        start_ring(nodes)
         sessions = []                                # one session pinned to each node, QUORUM
         for node in nodes:
             c = driver_cluster(node.address, native, ConsistencyLevel.QUORUM, only=node.address)
@@ -162,13 +159,7 @@ def test_ring_secondary_indexes(tmp_path):
         for node in nodes:                           # no node kept an error in its log
             assert "Traceback" not in node.text()
     finally:
-        for c in clusters:
-            try:
-                c.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
-        for node in nodes:
-            node.stop()
+        shut_down(clusters, nodes)
     assert time.monotonic() - started < 60
 
 

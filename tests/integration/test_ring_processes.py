@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from .nodes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
+from server_processes import (NodeProcess, driver_cluster, free_ports, loopback_binds, shut_down,
+                              start_ring, until)
 
 from cqlpy.protocol import client as cqlpy_client
 
@@ -26,11 +27,7 @@ def test_three_processes_quorum_kill_restart_hints(tmp_path):
     nodes = [NodeProcess(tmp_path, a, native, storage, seeds=ADDRESSES[0]) for a in ADDRESSES]
     clusters: list[Cluster] = []
     try:
-        for node in nodes:                        # the seed first, then the joiners
-            node.start()
-            node.wait_for(r"Joined the ring")
-        for node in nodes:                        # everyone sees the two others UP
-            node.wait_for(r"is now UP", count=2)
+        start_ring(nodes)
 
         cluster = driver_cluster(ADDRESSES[0], native, ConsistencyLevel.QUORUM)
         clusters.append(cluster)
@@ -101,11 +98,5 @@ def test_three_processes_quorum_kill_restart_hints(tmp_path):
         watcher.close()
         assert [s3.execute(select3, (i,)).one().v for i in range(50)] == [f"v{i}" for i in range(50)]
     finally:
-        for c in clusters:
-            try:
-                c.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
-        for node in nodes:
-            node.stop()
+        shut_down(clusters, nodes)
     assert time.monotonic() - started < 90

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from .nodes import NodeProcess, driver_cluster, free_ports, loopback_binds, until
+from server_processes import (NodeProcess, driver_cluster, free_ports, loopback_binds, shut_down,
+                              start_ring, until)
 
 cassandra = pytest.importorskip("cassandra")
 from cassandra import ConsistencyLevel, Unavailable  # noqa: E402
@@ -33,11 +34,7 @@ def test_two_datacenters_local_quorum_survives_a_dead_dc(tmp_path):
              for a, (dc, rack) in zip(ADDRESSES, PLACES)]
     clusters = []
     try:
-        for node in nodes:
-            node.start()
-            node.wait_for(r"Joined the ring")
-        for node in nodes:
-            node.wait_for(r"is now UP", count=3)
+        start_ring(nodes)
         until(lambda: nodes[0].nodetool("status").count("\nUN ") == 4, 30,
               "four NORMAL nodes in nodetool status")
         dc1 = driver_cluster(ADDRESSES[0], native, ConsistencyLevel.LOCAL_QUORUM, only=ADDRESSES[0])
@@ -115,11 +112,5 @@ def test_two_datacenters_local_quorum_survives_a_dead_dc(tmp_path):
         assert s2.execute(select2, (99,)).one() is None         # the refused write left nothing
         session.execute(each)                                    # dc2 is back: EACH_QUORUM works
     finally:
-        for c in clusters:
-            try:
-                c.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
-        for node in nodes:
-            node.stop()
+        shut_down(clusters, nodes)
     assert time.monotonic() - started < 90

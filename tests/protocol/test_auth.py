@@ -3,10 +3,8 @@ cassandra-driver, cqlsh, cqlpy's shell, and a cqlpy-server process that restarts
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -18,6 +16,7 @@ from cqlpy.protocol.auth import (
 )
 from cqlpy.protocol.backend import SessionBackend
 from cqlpy.protocol.server import ServerOptions, ServerThread
+from server_processes import ServerProcess
 
 # --- the negotiator, without sockets --------------------------------------------------------------------
 
@@ -189,39 +188,14 @@ def test_cqlpy_shell_logs_in(auth_server, admin, tmp_path):
 
 # --- a cqlpy-server process: the default superuser on first start, roles across a restart -------------
 
-class ServerProcess:
-    def __init__(self, data, log_path):
-        self.log_path = log_path
-        with open(log_path, "a") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "cqlpy.node", "--data", str(data),
-                                          "--port", "0", "--admin-port", "-1",
-                                          "--authenticator", "password"],
-                                         stdout=subprocess.DEVNULL, stderr=log)
-        deadline = time.monotonic() + 60
-        while True:
-            found = re.findall(r"listening for CQL clients on 127\.0\.0\.1:(\d+)", log_path.read_text())
-            if found:
-                self.port = int(found[-1])
-                return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"server did not start:\n{log_path.read_text()}")
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
+def password_server(data, log_path):
+    return ServerProcess(data, "--authenticator", "password", log_path=log_path)
 
 
 @pytest.mark.slow
 def test_roles_survive_a_server_restart(tmp_path):
     data = tmp_path / "data"
-    server = ServerProcess(data, tmp_path / "first.log")
+    server = password_server(data, tmp_path / "first.log")
     try:
         c, s = login("127.0.0.1", server.port, "cassandra", "cassandra")
         s.execute("CREATE ROLE erin WITH PASSWORD = 'erin-pw' AND LOGIN = true AND SUPERUSER = true")
@@ -231,7 +205,7 @@ def test_roles_survive_a_server_restart(tmp_path):
         server.stop()
     assert server.proc.returncode == 0
     assert "Created default superuser role 'cassandra'" in (tmp_path / "first.log").read_text()
-    server = ServerProcess(data, tmp_path / "second.log")
+    server = password_server(data, tmp_path / "second.log")
     try:
         assert "Created default superuser" not in (tmp_path / "second.log").read_text()
         c, s = login("127.0.0.1", server.port, "erin", "erin-pw")

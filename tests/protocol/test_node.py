@@ -1,13 +1,10 @@
 """``cqlpy-server`` as a real process: port 0, stderr logging, SIGTERM flushes, SIGKILL survives."""
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
+from server_processes import ServerProcess
 
 cassandra = pytest.importorskip("cassandra")
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile  # noqa: E402
@@ -16,40 +13,9 @@ from cassandra.policies import RoundRobinPolicy  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-class NodeProcess:
-    """``python -m cqlpy.node`` on a free port; always stopped by the test that starts it."""
-
-    def __init__(self, data: Path, *extra: str) -> None:
-        self.log_path = data.parent / f"{data.name}-{time.monotonic_ns()}.log"
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "cqlpy.node", "--data", str(data),
-                                      "--port", "0", *extra],
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
-        self.port = self._wait_port()
-
-    def _wait_port(self) -> int:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            m = re.search(r"listening for CQL clients on 127\.0\.0\.1:(\d+)", self.log_path.read_text())
-            if m:
-                return int(m.group(1))
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited: {self.log_path.read_text()}")
-            time.sleep(0.05)
-        self.kill()
-        raise AssertionError("server did not start")
-
-    def text(self) -> str:
-        return self.log_path.read_text()
-
-    def terminate(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(30)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
+class NodeProcess(ServerProcess):
+    """``python -m cqlpy.node`` on a free port, with a driver session; always stopped by the test
+    that starts it."""
 
     def session(self):
         profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
@@ -64,7 +30,6 @@ def nodes():
     yield lambda data, *extra: started.append(NodeProcess(data, *extra)) or started[-1]
     for n in started:
         n.kill()
-        n.log.close()
 
 
 def test_sigterm_flushes_and_restart_keeps_data(tmp_path, nodes):
@@ -77,7 +42,7 @@ def test_sigterm_flushes_and_restart_keeps_data(tmp_path, nodes):
     for i in range(10):
         s.execute("INSERT INTO ks.t (k, v) VALUES (%s, %s)", (i, str(i)))
     cluster.shutdown()
-    assert node.terminate() == 0
+    assert node.stop() == 0
     log = node.text()
     assert "Flushing memtables" in log and "Node stopped" in log and "Traceback" not in log
     assert list((data / "data" / "ks").glob("t-*/*-Data.db")), "SIGTERM did not flush the memtable"
@@ -85,7 +50,7 @@ def test_sigterm_flushes_and_restart_keeps_data(tmp_path, nodes):
     cluster, s = node.session()
     assert sorted(r.k for r in s.execute("SELECT k FROM ks.t")) == list(range(10))
     cluster.shutdown()
-    assert node.terminate() == 0
+    assert node.stop() == 0
 
 
 def test_sigkill_loses_no_acknowledged_write(tmp_path, nodes):
@@ -104,7 +69,7 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path, nodes):
     cluster, s = node.session()
     assert s.execute("SELECT count(*) FROM ks.t").one()[0] == 20
     cluster.shutdown()
-    assert node.terminate() == 0
+    assert node.stop() == 0
 
 
 def test_bad_arguments_and_busy_port(tmp_path, nodes):
@@ -116,4 +81,4 @@ def test_bad_arguments_and_busy_port(tmp_path, nodes):
                            "--port", str(node.port)], capture_output=True, text=True, timeout=60,
                           env={**os.environ})
     assert busy.returncode == 1 and "Cannot start" in busy.stderr and "Traceback" not in busy.stderr
-    assert node.terminate() == 0
+    assert node.stop() == 0

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 import cqlpy
 
-sys.path.insert(0, str(Path(__file__).parent))
-from server_process import ServerProcess, drop_user_keyspaces  # noqa: E402
+from server_processes import ServerProcess, drop_user_keyspaces
 
 SCRIPTS = Path(__file__).parent / "scripts"
 CASES = sorted(p.stem for p in SCRIPTS.glob("*.cql"))

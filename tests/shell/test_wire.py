@@ -19,7 +19,7 @@ from cqlpy_shell.runner import Shell
 
 sys.path.insert(0, str(Path(__file__).parent))
 import copydata  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
+from server_processes import ServerProcess  # noqa: E402
 
 
 @pytest.fixture(scope="module")
