@@ -22,8 +22,10 @@ the ranges it gains, then turns NORMAL) and listens for clients only after that.
 Without ``--seeds`` the node is the single-node cluster it always was.
 
 Authentication: ``--authenticator password`` checks SASL PLAIN logins against system_auth.roles
-(cqlpy/session/roles.py; the first start creates the superuser cassandra / cassandra).  Roles are
-node-local: each node of a ring keeps its own system_auth.
+(cqlpy/session/roles.py; the first start creates the superuser cassandra / cassandra).  On a ring,
+system_auth is replicated like Cassandra's (SimpleStrategy RF 1; ALTER KEYSPACE system_auth changes
+it), so a role created through one node logs in through any; the default superuser is created once
+per cluster, ``AUTH_SETUP_DELAY`` after the node joined and only if no role exists anywhere.
 
 Admin channel (Cassandra's JMX): ``--admin-port`` (7199; 0 = any, logged as ``Starting admin
 channel on HOST:PORT``; -1 = none) on ``--listen``, spoken by ``cqlpy-nodetool``
@@ -45,6 +47,8 @@ from cqlpy.protocol.frame import DEFAULT_MAX_FRAME_SIZE
 from cqlpy.protocol.server import ProtocolServer, ServerOptions
 
 log = logging.getLogger("cqlpy.node")
+
+AUTH_SETUP_DELAY = 2.0      # seconds after joining before the default role check (Cassandra: ~10)
 
 
 @dataclass
@@ -149,6 +153,7 @@ class Node:
         self.admin: Any = None           # cqlpy.node_admin.AdminServer
         self._serving = False
         self._stopped = asyncio.Event()
+        self._roles_setup: asyncio.Task | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -178,7 +183,22 @@ class Node:
         await self._start_admin()
         if self.ring is not None:
             await self.ring.start(host, port)
+            self._roles_setup = asyncio.create_task(self._setup_default_role(roles))
             await self.server.serve()
+
+    async def _setup_default_role(self, roles: Any) -> None:
+        """Cassandra's scheduled auth setup: once the ring has settled, create the default
+        superuser cluster-wide if no role exists (roles.setup_on_ring); retried while the ring
+        cannot answer (replicas down, timeouts)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(AUTH_SETUP_DELAY)
+            try:
+                await loop.run_in_executor(None, roles.setup_on_ring)
+                return
+            except Exception as exc:  # noqa: BLE001 - Unavailable, timeouts: try again later
+                log.info("Setting up the default role failed (%s); retrying in %.0f s", exc,
+                         AUTH_SETUP_DELAY)
 
     async def _start_admin(self) -> None:
         if self.config.admin_port is None:
@@ -232,6 +252,8 @@ class Node:
         """Stop serving, flush memtables and close the data folder."""
         if self.admin is not None:
             await self.admin.close()
+        if self._roles_setup is not None:
+            self._roles_setup.cancel()
         await self.stop_serving()
         if self.backend is not None:
             log.info("Flushing memtables and closing %s", self.config.data)

@@ -323,8 +323,15 @@ class AdminCommands:
 
     def user_keyspaces(self) -> dict[str, Any]:
         from cqlpy.schema.system_tables import SYSTEM_KEYSPACES
+        return {name: ks for name, ks in self.replicated_keyspaces().items()
+                if name not in SYSTEM_KEYSPACES}
+
+    def replicated_keyspaces(self) -> dict[str, Any]:
+        """Every keyspace the ring replicates: the users' and system_auth / system_traces /
+        system_distributed (what decommission and removenode stream)."""
+        from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES
         return {name: ks for name, ks in self.database.catalog.keyspaces.items()
-                if name not in SYSTEM_KEYSPACES and ks.strategy_name != "LocalStrategy"}
+                if name not in LOCAL_SYSTEM_KEYSPACES and ks.strategy_name != "LocalStrategy"}
 
     def keyspace(self, name: str) -> Any:
         ks = self.database.catalog.get_keyspace(name)
@@ -663,7 +670,7 @@ class AdminCommands:
     async def _stream_movements(self, plan_tm: Any, exclude: Any) -> tuple[int, int]:
         """Stream every range that changes hands in ``plan_tm`` (pending leave) from a live holder
         to its new replica; returns (partitions sent, ranges no live replica holds)."""
-        keyspaces = [(name, self.strategy(ks)) for name, ks in self.user_keyspaces().items()]
+        keyspaces = [(name, self.strategy(ks)) for name, ks in self.replicated_keyspaces().items()]
         return await self._streamer().stream_movements(keyspaces, plan_tm, exclude=exclude)
 
 

@@ -77,7 +77,8 @@ from cqlpy.cluster.token_allocation import DEFAULT_NUM_TOKENS
 from cqlpy.node_indexes import ReplicaEngine, RingIndexes, index_answer, is_index_request
 from cqlpy.schema.catalog import SchemaChange
 from cqlpy.schema.system_tables import (
-    SYSTEM_KEYSPACES, keyspace_rows, rows_to_keyspaces, schema_digest, system_table,
+    LOCAL_SYSTEM_KEYSPACES, SYSTEM_KEYSPACES, keyspace_rows, rows_to_keyspaces, schema_digest,
+    system_table,
 )
 
 log = logging.getLogger("cqlpy.ring")
@@ -285,7 +286,8 @@ class NodeRing(EndpointStateChangeSubscriber):
         local = self.storage.local
         keyspaces = [(name, strategy_from_replication(ks.replication, local))
                      for name, ks in self.database.catalog.keyspaces.items()
-                     if name not in SYSTEM_KEYSPACES and ks.strategy_name != "LocalStrategy"]
+                     if name not in LOCAL_SYSTEM_KEYSPACES   # system_auth's roles stream too
+                     and ks.strategy_name != "LocalStrategy"]
         streamer = RangeStreamer(self.messaging, self.replica_engine, is_local=self._is_local,
                                  is_alive=self.gossiper.is_alive)
         log.info("JOINING: streaming the ranges of %d keyspaces", len(keyspaces))
@@ -521,7 +523,7 @@ class NodeRing(EndpointStateChangeSubscriber):
         remote = getattr(self._applying_remote, "active", False)
         name = change.keyspace
         payload = None
-        if not remote and name not in SYSTEM_KEYSPACES:
+        if not remote and name not in LOCAL_SYSTEM_KEYSPACES:   # ALTER of system_auth spreads
             ts = int(time.time() * 1_000_000)
             ks = catalog.get_keyspace(name)
             self._ks_changed[name] = ts
@@ -575,7 +577,7 @@ class NodeRing(EndpointStateChangeSubscriber):
         catalog = self.database.catalog
         keyspaces = {}
         for name, ks in catalog.keyspaces.items():
-            if name in SYSTEM_KEYSPACES:
+            if name in LOCAL_SYSTEM_KEYSPACES:
                 continue
             keyspaces[name] = {"ts": self._ks_changed.get(name, 0),
                                "rows": _to_wire(keyspace_rows(ks))}
@@ -607,7 +609,7 @@ class NodeRing(EndpointStateChangeSubscriber):
 
     def _adopt(self, name: str, rows: dict | None, ts: int, pushed: bool = False) -> None:
         """Make keyspace ``name`` what ``rows`` describe (None: dropped) unless ours is newer."""
-        if name in SYSTEM_KEYSPACES:
+        if name in LOCAL_SYSTEM_KEYSPACES or (name in SYSTEM_KEYSPACES and rows is None):
             return
         database = self.database
         catalog = database.catalog
@@ -620,6 +622,10 @@ class NodeRing(EndpointStateChangeSubscriber):
             ours = (self._ks_changed.get(name, 0), _digest(name, current))
             theirs = (ts, _digest(name, new))
             if ours[1] == theirs[1]:
+            if name in SYSTEM_KEYSPACES and new is not None and current is not None:
+                # system_auth / system_traces: only replication and durable_writes are alterable
+                new = current.with_changes(replication=new.replication,
+                                           durable_writes=new.durable_writes)
                 self._ks_changed[name] = max(ours[0], ts)
                 return
             if not pushed and theirs < ours:

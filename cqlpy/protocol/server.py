@@ -513,7 +513,7 @@ class ClientConnection(asyncio.Protocol):
         if isinstance(msg, Startup):
             return self._startup(msg)
         if isinstance(msg, AuthResponse):
-            return self._auth_response(msg)
+            return await self._auth_response(msg)
         if not self.ready:
             expecting = "SASL response" if self.negotiator is not None else "STARTUP or OPTIONS"
             raise ProtocolError(f"Unexpected message {Opcode(msg.opcode).name}, expecting {expecting}")
@@ -633,18 +633,23 @@ class ClientConnection(asyncio.Protocol):
         self.ready = True
         return Ready()
 
-    def _auth_response(self, msg: AuthResponse) -> Message:
+    async def _auth_response(self, msg: AuthResponse) -> Message:
+        """The SASL step; the password check (scrypt, ~40 ms, and a role read that may cross the
+        ring) runs on the worker threads, not on the event loop."""
         if self.negotiator is None:
             raise ProtocolError("Unexpected message AUTH_RESPONSE: no authentication in progress")
+        negotiator = self.negotiator
+        evaluate = functools.partial(negotiator.evaluate, msg.token)
         try:
-            challenge = self.negotiator.evaluate(msg.token)
+            dispatcher = self.server.dispatcher
+            challenge = evaluate() if dispatcher is None else await dispatcher.submit(evaluate)
         except AuthenticationFailed:
             raise
         except CQLError as exc:
             raise AuthenticationFailed(str(exc)) from None
         if challenge is not None:
             return AuthChallenge(challenge)
-        self.user = self.negotiator.user
+        self.user = negotiator.user
         self.negotiator = None
         self.ready = True
         return AuthSuccess(None)

@@ -12,8 +12,18 @@ stored only as a salted hash (cqlpy.session.passwords); the clear text never rea
 ``RoleManager.of(database)`` is the one manager of a data folder.  On first use it creates the
 default superuser ``cassandra`` / ``cassandra`` (superuser, login) when no role exists at all, as
 Cassandra's setupDefaultRole: once the folder holds roles, a restart changes nothing, so an altered
-password stays altered and a dropped ``cassandra`` stays dropped while another role exists.  On a
-ring node the manager keeps system_auth in the node's local engine: roles are node-local.
+password stays altered and a dropped ``cassandra`` stays dropped while another role exists.
+
+On a ring node (``RingDatabase``) system_auth is a replicated keyspace like Cassandra's
+(SimpleStrategy RF 1 until ALTER KEYSPACE system_auth changes it): role reads and writes go through
+the ring engine (cqlpy/cluster/ring_engine.py) at CassandraRoleManager's levels -- QUORUM for the
+role ``cassandra``, LOCAL_ONE for any other -- and listing roles is a range read of the live nodes.
+The default role is not created when the manager opens but by ``setup_on_ring``, which cqlpy/node.py
+runs once the node has joined the ring (after a settle delay, retried until it succeeds), as
+Cassandra's scheduled setup task: it checks ``cassandra`` at ONE, then QUORUM, then any role, and
+only if none exists writes ``cassandra`` at QUORUM with write timestamp 0.  Two nodes that race
+write two rows with the same timestamp 0, which the replicas reconcile the same way (equal
+timestamps: the greater value wins), so the cluster ends with one hash; any later ALTER wins over 0.
 
 Who may do what (``execute(plan, ctx)``; the performer is the session's ``login_role``, set by the
 protocol server after a SASL login):
@@ -53,6 +63,9 @@ log = logging.getLogger("cqlpy.roles")
 
 DEFAULT_SUPERUSER_NAME = "cassandra"
 DEFAULT_SUPERUSER_PASSWORD = "cassandra"
+DEFAULT_ROLE_TIMESTAMP = 0               # Cassandra's CREATE_DEFAULT_ROLE ... USING TIMESTAMP 0
+# consistency levels as the native protocol's codes (what the ring engine reads per request)
+ONE, QUORUM, LOCAL_ONE = 0x0001, 0x0004, 0x000A
 ALL_DATACENTERS = "ALL"                  # what DCPermissions.all() prints in LIST ROLES / USERS
 
 _TEXT, _BOOLEAN, _OPTIONS = parse_type("text"), parse_type("boolean"), parse_type("map<text, text>")
@@ -82,8 +95,10 @@ class RoleManager:
 
     _create_lock = threading.Lock()
 
-    def __init__(self, engine: Any, timestamps: Any = None, clock: Any = time.time) -> None:
+    def __init__(self, engine: Any, timestamps: Any = None, clock: Any = time.time, *,
+                 ring: bool = False) -> None:
         self.engine = engine
+        self.ring = ring                 # system_auth replicated through a ring engine
         self.clock = clock
         self.timestamps = timestamps
         self.roles = RowCodec(system_table(SYSTEM_AUTH, "roles"))
@@ -92,17 +107,23 @@ class RoleManager:
 
     @classmethod
     def of(cls, database: Any) -> "RoleManager":
-        """The manager of ``database`` (created, with the default superuser, on first use).  A ring
-        node's database (``RingDatabase``) is unwrapped to its local one: roles stay node-local."""
-        local = getattr(database, "_database", None) or database
+        """The manager of ``database`` (created on first use; a single node creates the default
+        superuser then).  A ring node's database (``RingDatabase``) gives a manager over its ring
+        engine, kept on the local database; its default role comes from ``setup_on_ring``."""
+        ring_local = getattr(database, "_database", None)          # RingDatabase
+        # a standalone node's CheckedDatabase (node_consistency.py): roles use the plain engine
+        local = ring_local or getattr(database, "local_database", None) or database
         manager = getattr(local, "role_manager", None)
         if manager is None:
             with cls._create_lock:
                 manager = getattr(local, "role_manager", None)
                 if manager is None:
-                    manager = cls(local.engine, getattr(local, "timestamps", None),
-                                  getattr(local, "clock", time.time))
-                    manager.setup()
+                    ring = ring_local is not None
+                    engine = database.engine if ring else local.engine
+                    manager = cls(engine, getattr(local, "timestamps", None),
+                                  getattr(local, "clock", time.time), ring=ring)
+                    if not ring:
+                        manager.setup()
                     local.role_manager = manager
         return manager
 
@@ -115,22 +136,34 @@ class RoleManager:
         ts = self.timestamps.next(micros) if self.timestamps is not None else micros
         return ts, int(now)
 
-    def get(self, name: str) -> Role | None:
-        partition = self.engine.read(self.roles.table_id, self.roles.partition_key_bytes([name]),
-                                     now=int(self.clock()))
+    def _at(self, name: str | None, level: int | None = None) -> Any:
+        """The consistency of role reads/writes for ``name`` (CassandraRoleManager's
+        consistencyForRole: QUORUM for the default superuser, LOCAL_ONE otherwise); the
+        single-node engine ignores it."""
+        if level is None:
+            level = QUORUM if name == DEFAULT_SUPERUSER_NAME else LOCAL_ONE
+        return using_consistency(level)
+
+    def get(self, name: str, level: int | None = None) -> Role | None:
+        with self._at(name, level):
+            partition = self.engine.read(self.roles.table_id, self.roles.partition_key_bytes([name]),
+                                         now=int(self.clock()))
         rows = self.roles.decode_partition(partition) if partition is not None else []
         return _role(rows[0]) if rows else None
 
     def all_roles(self) -> list[Role]:
         found = []
-        for partition in self.engine.scan(self.roles.table_id, now=int(self.clock())):
-            found.extend(_role(row) for row in self.roles.decode_partition(partition))
+        with self._at(None):             # a range read: the ring asks every live node
+            for partition in self.engine.scan(self.roles.table_id, now=int(self.clock())):
+                found.extend(_role(row) for row in self.roles.decode_partition(partition))
         return sorted(found, key=lambda r: r.name)
 
     def members_of(self, name: str) -> list[str]:
         """The roles ``name`` was granted to (system_auth.role_members)."""
-        partition = self.engine.read(self.members.table_id, self.members.partition_key_bytes([name]),
-                                     now=int(self.clock()))
+        with self._at(name):
+            partition = self.engine.read(self.members.table_id,
+                                         self.members.partition_key_bytes([name]),
+                                         now=int(self.clock()))
         rows = self.members.decode_partition(partition) if partition is not None else []
         return [row["member"] for row in rows]
 
@@ -146,14 +179,37 @@ class RoleManager:
                                                             login=True, superuser=True))
             log.info("Created default superuser role '%s'", DEFAULT_SUPERUSER_NAME)
 
-    def create(self, name: str, options: RoleOptions) -> None:
+    def has_existing_roles(self) -> bool:
+        """Cassandra's hasExistingRoles: ``cassandra`` at ONE, at QUORUM, then any role."""
+        return (self.get(DEFAULT_SUPERUSER_NAME, ONE) is not None
+                or self.get(DEFAULT_SUPERUSER_NAME, QUORUM) is not None
+                or bool(self.all_roles()))
+
+    def setup_on_ring(self) -> bool:
+        """Create the default superuser cluster-wide when no role exists (see the module
+        documentation); True when it wrote it.  Raises (Unavailable, timeouts) when the ring cannot
+        answer yet: the caller retries."""
+        with self.lock:
+            if self.has_existing_roles():
+                return False
+            self.create(DEFAULT_SUPERUSER_NAME, RoleOptions(password=DEFAULT_SUPERUSER_PASSWORD,
+                                                            login=True, superuser=True),
+                        timestamp=DEFAULT_ROLE_TIMESTAMP, level=QUORUM)
+            log.info("Created default superuser role '%s'", DEFAULT_SUPERUSER_NAME)
+            return True
+
+    def create(self, name: str, options: RoleOptions, *, timestamp: int | None = None,
+               level: int | None = None) -> None:
         salted = _salted_hash(options)
         ts, now = self._now()
+        if timestamp is not None:
+            ts = timestamp
         row: dict[str, Any] = {"role": name, "is_superuser": bool(options.superuser),
                                "can_login": bool(options.login)}
         if salted is not None:
             row["salted_hash"] = salted
-        self.engine.apply([self.roles.insert(row, timestamp=ts, now=now)])
+        with self._at(name, level):
+            self.engine.apply([self.roles.insert(row, timestamp=ts, now=now)])
 
     def alter(self, name: str, options: RoleOptions) -> None:
         salted = _salted_hash(options)
@@ -165,7 +221,8 @@ class RoleManager:
             write.set("is_superuser", options.superuser)
         if salted is not None:
             write.set("salted_hash", salted)
-        self.engine.apply([write.update])
+        with self._at(name):
+            self.engine.apply([write.update])
 
     def drop(self, name: str) -> None:
         """Delete the role, take it out of its members' member_of and out of role_members."""
@@ -178,7 +235,8 @@ class RoleManager:
         updates.append(self.members.delete_partition([name], timestamp=ts, now=now))
         for granted in (role.member_of if role is not None else ()):
             updates.append(self.members.delete_row([granted], [name], timestamp=ts, now=now))
-        self.engine.apply(updates)
+        with self._at(name):
+            self.engine.apply(updates)
 
     def grant(self, role: str, grantee: str) -> None:
         if role in self.roles_of(grantee, recursive=True):
@@ -186,17 +244,21 @@ class RoleManager:
         if grantee in self.roles_of(role, recursive=True):
             raise InvalidRequest(f"{role} is a member of {grantee}")
         ts, now = self._now()
-        self.engine.apply([
-            self.roles.write([grantee], [], timestamp=ts, now=now).append("member_of", {role}).update,
-            self.members.insert({"role": role, "member": grantee}, timestamp=ts, now=now)])
+        with self._at(grantee):
+            self.engine.apply([
+                self.roles.write([grantee], [], timestamp=ts, now=now)
+                .append("member_of", {role}).update,
+                self.members.insert({"role": role, "member": grantee}, timestamp=ts, now=now)])
 
     def revoke(self, role: str, revokee: str) -> None:
         if role not in self.roles_of(revokee, recursive=False):
             raise InvalidRequest(f"{revokee} is not a member of {role}")
         ts, now = self._now()
-        self.engine.apply([
-            self.roles.write([revokee], [], timestamp=ts, now=now).discard("member_of", [role]).update,
-            self.members.delete_row([role], [revokee], timestamp=ts, now=now)])
+        with self._at(revokee):
+            self.engine.apply([
+                self.roles.write([revokee], [], timestamp=ts, now=now)
+                .discard("member_of", [role]).update,
+                self.members.delete_row([role], [revokee], timestamp=ts, now=now)])
 
     # --- questions ---------------------------------------------------------------------------------
 

@@ -219,3 +219,40 @@ def test_roles_survive_a_server_restart(tmp_path):
         c.shutdown()
     finally:
         server.stop()
+
+
+def test_a_login_does_not_stall_other_connections(backend):
+    """The password check runs on a worker thread: while one connection's AUTH_RESPONSE is being
+    checked (made slow here), another connection's queries are answered."""
+    import threading
+    import time
+    from cqlpy.protocol import client as cqlpy_client
+    started, finished = threading.Event(), threading.Event()
+
+    def check(user, password):
+        if user == "slow":
+            started.set()
+            time.sleep(1.5)
+            finished.set()
+        return password == "pw"
+
+    opts = ServerOptions(port=0, workers=2, authenticator=PasswordAuthenticator(check=check))
+    with ServerThread(backend, opts) as srv:
+        host, port = srv.address
+        other = cqlpy_client.connect(host, port, username="fast", password="pw")
+        logins: list = []
+        slow = threading.Thread(target=lambda: logins.append(
+            cqlpy_client.connect(host, port, username="slow", password="pw")))
+        slow.start()
+        try:
+            assert started.wait(10), "the slow login never reached the check"
+            t0 = time.monotonic()
+            assert other.execute("SELECT key FROM system.local").one().key == "local"
+            elapsed = time.monotonic() - t0
+            assert not finished.is_set() and elapsed < 1.0, elapsed
+        finally:
+            slow.join(20)
+            other.close()
+            for session in logins:
+                session.close()
+        assert finished.is_set() and len(logins) == 1     # the slow login itself succeeded

@@ -6,6 +6,7 @@ import pytest
 import cqlpy
 from cqlpy import errors as E
 from cqlpy.session import passwords, roles
+from cqlpy.planner.roles import RoleOptions
 from cqlpy.session.roles import RoleManager
 
 
@@ -236,8 +237,54 @@ def test_login_refusals(session):
         manager.authenticate("nopass", "")
 
 
-def test_a_ring_node_keeps_its_roles_in_its_local_engine(session):
+class _LevelRecorder:
+    """A ring engine stand-in over a real local engine: records the consistency level (the
+    request option the ring engine reads) of every read, write and range read."""
+
+    def __init__(self, local):
+        self.local, self.calls = local, []
+
+    def _note(self, kind):
+        from cqlpy.session.request_options import consistency_level
+        self.calls.append((kind, consistency_level.get()))
+
+    def read(self, *a, **kw):
+        self._note("read")
+        return self.local.read(*a, **kw)
+
+    def apply(self, updates):
+        self._note("apply")
+        self.local.apply(updates)
+
+    def scan(self, *a, **kw):
+        self._note("scan")
+        return self.local.scan(*a, **kw)
+
+
+def test_a_ring_node_routes_roles_through_the_ring_at_cassandras_levels(tmp_path):
     from cqlpy.node_ring import RingDatabase
-    ring_view = RingDatabase(session.database, engine=object())     # sessions' view on a ring node
-    assert RoleManager.of(ring_view) is RoleManager.of(session.database)
-    assert RoleManager.of(ring_view).engine is session.database.engine
+    from cqlpy.session import roles as R
+    with cqlpy.connect(str(tmp_path / "ring-node")) as s:
+        recorder = _LevelRecorder(s.database.engine)
+        ring_view = RingDatabase(s.database, engine=recorder)    # sessions' view on a ring node
+        manager = RoleManager.of(ring_view)
+        assert manager.engine is recorder and manager.ring
+        assert RoleManager.of(s.database) is manager              # one manager per data folder
+        assert recorder.calls == []                               # no default role at open
+        assert manager.setup_on_ring() is True
+        # Cassandra's hasExistingRoles: cassandra at ONE, at QUORUM, any role; then QUORUM write
+        assert recorder.calls == [("read", R.ONE), ("read", R.QUORUM), ("scan", R.LOCAL_ONE),
+                                  ("apply", R.QUORUM)]
+        cell_ts = s.execute("SELECT writetime(salted_hash) FROM system_auth.roles "
+                            "WHERE role = 'cassandra'").one()[0]
+        assert cell_ts == R.DEFAULT_ROLE_TIMESTAMP                # any later ALTER wins over it
+        assert manager.setup_on_ring() is False                   # roles exist: nothing written
+        assert manager.authenticate("cassandra", "cassandra") == "cassandra"
+        recorder.calls.clear()
+        manager.create("alice", RoleOptions(password="pw", login=True))
+        assert manager.authenticate("alice", "pw") == "alice"
+        assert recorder.calls == [("apply", R.LOCAL_ONE), ("read", R.LOCAL_ONE)]
+        recorder.calls.clear()
+        manager.alter("cassandra", RoleOptions(password="new"))   # beats the timestamp-0 row
+        assert manager.authenticate("cassandra", "new") == "cassandra"
+        assert recorder.calls == [("apply", R.QUORUM), ("read", R.QUORUM)]
