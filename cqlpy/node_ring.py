@@ -80,6 +80,7 @@ from cqlpy.schema.system_tables import (
     LOCAL_SYSTEM_KEYSPACES, SYSTEM_KEYSPACES, keyspace_rows, rows_to_keyspaces, schema_digest,
     system_table,
 )
+from cqlpy.session import request_options
 
 log = logging.getLogger("cqlpy.ring")
 
@@ -131,10 +132,11 @@ class RingDatabase:
         return getattr(self._database, name)
 
     def ring_view(self) -> tuple[Any, str]:
-        """(token metadata, local datacenter): what CREATE/ALTER KEYSPACE is validated against
+        """(Topology, local datacenter): what CREATE/ALTER KEYSPACE is validated against
         (cqlpy/session/keyspace_validation.py)."""
+        from cqlpy.cluster.replication import topology
         proxy = self.engine.proxy()
-        return proxy.token_metadata, proxy.local_dc
+        return topology(proxy.token_metadata), proxy.local_dc
 
 
 # --- schema rows on the wire (messaging payloads know no sets) ----------------------------------------
@@ -184,7 +186,9 @@ class NodeRing(EndpointStateChangeSubscriber):
         # the replica side's engine: applies maintain this node's local secondary indexes
         self.replica_engine = ReplicaEngine(database.engine, database.catalog, database.indexes)
         self.engine = RingEngine(database.engine, database.catalog, lambda: self.proxy, self.loop,
-                                 consistency=consistency)
+                                 consistency=consistency,
+                                 serial_consistency=request_options.serial_consistency_level.get,
+                                 batch_type=request_options.batch_type.get)
         self.native_address: tuple[str, int] | None = None
         self._known_hosts: set[uuid.UUID] = set()
         self._ks_changed: dict[str, int] = {}          # keyspace -> µs of its last change
@@ -221,8 +225,10 @@ class NodeRing(EndpointStateChangeSubscriber):
         self.hints = HintsService(self.storage, self.messaging, self.database.path)
         self.proxy = StorageProxy(self.storage, self.messaging, self.replica_engine, self.hints,
                                   wait=_no_blocking, speculative_retry=opts.speculative_retry)
-        from cqlpy.cluster.batchlog import BatchlogManager
+        from cqlpy.cluster.batchlog import BatchlogManager, batches_table
+        from cqlpy.session.rowcodec import RowCodec
         self.batchlog = BatchlogManager(self.proxy, self.database.engine,
+                                        codec=RowCodec(batches_table()),
                                         replication_of=self.engine.replication,
                                         replay_interval=opts.batchlog_replay_interval)
         from cqlpy.cluster.paxos import Paxos
@@ -616,16 +622,16 @@ class NodeRing(EndpointStateChangeSubscriber):
         with database.schema_lock:
             current = catalog.get_keyspace(name)
             new = rows_to_keyspaces(rows).get(name) if rows is not None else None
+            if name in SYSTEM_KEYSPACES and new is not None and current is not None:
+                # system_auth / system_traces: only replication and durable_writes are alterable
+                new = current.with_changes(replication=new.replication,
+                                           durable_writes=new.durable_writes)
             if new is None and current is None:
                 self._dropped[name] = max(ts, self._dropped.get(name, 0))
                 return
             ours = (self._ks_changed.get(name, 0), _digest(name, current))
             theirs = (ts, _digest(name, new))
             if ours[1] == theirs[1]:
-            if name in SYSTEM_KEYSPACES and new is not None and current is not None:
-                # system_auth / system_traces: only replication and durable_writes are alterable
-                new = current.with_changes(replication=new.replication,
-                                           durable_writes=new.durable_writes)
                 self._ks_changed[name] = max(ours[0], ts)
                 return
             if not pushed and theirs < ours:

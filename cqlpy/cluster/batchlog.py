@@ -91,9 +91,11 @@ class BatchlogManager:
     """One node's batchlog: coordinator writes, the stored batches, and their replay.
 
     ``replication_of(table_id)`` gives a table's keyspace replication (None for a table that no
-    longer exists or is node-local); it is how replay finds a mutation's replicas."""
+    longer exists or is node-local); it is how replay finds a mutation's replicas.  ``codec`` is
+    the row codec of system.batches (insert / delete_partition / decode_partition: the session's
+    RowCodec, handed in by the node because the cluster layer may not import the session)."""
 
-    def __init__(self, proxy: Any, engine: Any, *,
+    def __init__(self, proxy: Any, engine: Any, *, codec: Any,
                  replication_of: Callable[[bytes], Mapping[str, Any] | Any | None],
                  replay_interval: float = REPLAY_INTERVAL, replay_after: float | None = None,
                  rng: random.Random | None = None) -> None:
@@ -107,8 +109,7 @@ class BatchlogManager:
         self.rng = rng or random.Random()
         self.table = batches_table()
         self.table_id = self.table.id.bytes
-        from cqlpy.session.rowcodec import RowCodec
-        self.codec = RowCodec(self.table)
+        self.codec = codec
         if all(tid != self.table_id for _k, _n, tid in engine.tables()):
             engine.create_table("system", "batches", self.table_id)
         self._replaying: set[uuid.UUID] = set()

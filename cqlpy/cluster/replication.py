@@ -9,8 +9,8 @@
   order the walk accepts endpoints, the first being the primary.
 - LocalStrategy (system keyspaces: only this node) and EverywhereStrategy (every member).
 
-``validate_replication`` checks a map as CREATE/ALTER KEYSPACE does (ConfigurationException with
-Cassandra's messages) and returns warnings instead of printing them.  Replica lookups go through a
+``validate_replication`` checks a map as CREATE/ALTER KEYSPACE does against this ring's
+``topology`` (the rules are schema/replication_options.py's).  Replica lookups go through a
 ``ReplicaMap``: one replica tuple per ring token, cached on the TokenMetadata until the ring changes.
 """
 from __future__ import annotations
@@ -21,16 +21,15 @@ from typing import Mapping
 
 from cqlpy.engine import murmur3
 from cqlpy.errors import ConfigurationException
+from cqlpy.schema import replication_options
+from cqlpy.schema.replication_options import (
+    REPLICATION_FACTOR, STRATEGY_PACKAGE, Topology, parse_replication_factor,
+)
 
 from .endpoints import DEFAULT_DATACENTER, Endpoint
 from .partitioner import RING_SIZE, TokenRange, normalize
 from .token_metadata import TokenMetadata
 
-STRATEGY_PACKAGE = "org.apache.cassandra.locator."
-REPLICATION_FACTOR = "replication_factor"
-SYSTEM_KEYSPACES = frozenset({"system", "system_schema", "system_auth", "system_distributed",
-                              "system_traces", "system_views", "system_virtual_schema"})
-_RESERVED = ("LocalStrategy", "EverywhereStrategy", "MetaStrategy")
 
 
 class ReplicationStrategy:
@@ -259,89 +258,19 @@ def strategy_from_replication(replication: Mapping[str, object],
     raise ConfigurationException(f"Unable to find replication strategy class '{replication.get('class')}'")
 
 
-def parse_replication_factor(value: str) -> int:
-    """An RF option as Cassandra validates it (no transient replication)."""
-    value = str(value).strip()
-    if "/" in value:
-        raise ConfigurationException("Transient replication is disabled. Enable in cassandra.yaml to use.")
-    try:
-        rf = int(value)
-    except ValueError:
-        raise ConfigurationException(f"Replication factor must be numeric; found {value}") from None
-    if rf < 0:
-        raise ConfigurationException(f"Replication factor must be non-negative; found {value}")
-    return rf
+def topology(tm: TokenMetadata) -> Topology:
+    """What a replication map is checked against (schema/replication_options.py), from the ring."""
+    members = tm.datacenter_endpoints()
+    return Topology(len(set(tm.endpoints()) | tm.bootstrapping_endpoints()),
+                    {dc: len(eps) for dc, eps in members.items()}, frozenset(tm.known_datacenters()))
 
 
 def validate_replication(keyspace: str, replication: Mapping[str, object], tm: TokenMetadata,
                          local_dc: str = DEFAULT_DATACENTER,
                          previous: Mapping[str, object] | None = None) -> tuple[dict[str, str], list[str]]:
-    """Check a CREATE/ALTER KEYSPACE replication map against the ring; (stored map, warnings).
-
-    NetworkTopologyStrategy's ``replication_factor`` expands into every known datacenter (the local
-    one plus those of all endpoints), options of ``'0'`` are dropped, and a datacenter nobody is in is
-    an unrecognized option, as in Cassandra 4.  A warning is returned (not raised) when an RF exceeds
-    the nodes available, as Cassandra sends it to the client."""
-    opts = {str(k): _option_text(v) for k, v in replication.items()}
-    cls = opts.pop("class", None)
-    if cls is None:
-        raise ConfigurationException("Missing replication strategy class")
-    full = cls if "." in cls else STRATEGY_PACKAGE + cls
-    short = _short_class(full)
-    if short in _RESERVED and full.startswith(STRATEGY_PACKAGE):
-        raise ConfigurationException(f"Unable to use given strategy class: {short} is reserved for "
-                                     "internal use.")
-    system = keyspace.lower() in SYSTEM_KEYSPACES
-    warnings: list[str] = []
-    if full == SimpleStrategy.class_name:
-        if REPLICATION_FACTOR not in opts:
-            raise ConfigurationException("SimpleStrategy requires a replication_factor strategy option.")
-        for key in opts:
-            if key != REPLICATION_FACTOR:
-                raise ConfigurationException(f"Unrecognized strategy option {{{key}}} passed to "
-                                             f"SimpleStrategy for keyspace {keyspace}")
-        rf = parse_replication_factor(opts[REPLICATION_FACTOR])
-        nodes = len(set(tm.endpoints()) | tm.bootstrapping_endpoints())
-        if not system and 0 < nodes < rf:
-            warnings.append(f"Your replication factor {rf} for keyspace {keyspace} is higher than "
-                            f"the number of nodes {nodes}")
-        return {"class": full, REPLICATION_FACTOR: opts[REPLICATION_FACTOR]}, warnings
-    if full != NetworkTopologyStrategy.class_name:
-        raise ConfigurationException(f"Unable to find replication strategy class '{full}'")
-    valid_dcs = tm.known_datacenters() | {local_dc}
-    prev = {str(k): _option_text(v) for k, v in (previous or {}).items() if k != "class"}
-    shorthand = opts.pop(REPLICATION_FACTOR, None)
-    if shorthand is None and not opts:
-        shorthand = prev.get(REPLICATION_FACTOR)
-    elif shorthand is not None:
-        for dc, rf_text in prev.items():            # ALTER: keep existing DCs' settings
-            if dc != REPLICATION_FACTOR:
-                opts.setdefault(dc, rf_text)
-    if shorthand is not None:
-        parse_replication_factor(shorthand)
-        for dc in sorted(valid_dcs):
-            opts.setdefault(dc, shorthand.strip())
-    opts = {dc: v for dc, v in opts.items() if v != "0"}
-    if not opts:
-        raise ConfigurationException("Configuration for at least one datacenter must be present")
-    for dc in opts:
-        if dc not in valid_dcs:
-            raise ConfigurationException(f"Unrecognized strategy option {{{dc}}} passed to "
-                                         f"NetworkTopologyStrategy for keyspace {keyspace}")
-    members = tm.datacenter_endpoints()
-    for dc, value in opts.items():
-        rf = parse_replication_factor(value)
-        nodes = len(members.get(dc, ()))
-        if not system and 0 < nodes < rf:
-            warnings.append(f"Your replication factor {rf} for keyspace {keyspace} is higher than "
-                            f"the number of nodes {nodes} for datacenter {dc}")
-    return {"class": full, **dict(sorted(opts.items()))}, warnings
-
-
-def _option_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """Check a CREATE/ALTER KEYSPACE replication map against the ring; (stored map, warnings)."""
+    return replication_options.validate_replication(keyspace, replication, topology(tm), local_dc,
+                                                    previous)
 
 
 # --- ring-wide views ---------------------------------------------------------------------------------

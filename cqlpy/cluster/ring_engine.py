@@ -40,13 +40,12 @@ from cqlpy.engine.rows import FULL_SLICE, PartitionUpdate, Slice
 from cqlpy.engine.serialization import decode_update
 from cqlpy.errors import InvalidRequest, ReadTimeout, Unavailable
 from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES
-from cqlpy.session.request_options import batch_type, serial_consistency_level
 
 from .consistency import ConsistencyLevel, assure_sufficient_live_replicas, validate_for_read
 from .coordinator import Pending, UpdateSource, encode_partition, to_update
 from .messaging import Message, RequestFailureReason, Verb
-from .replication import EverywhereStrategy
 from .paxos import run_blocking
+from .replication import EverywhereStrategy
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +59,18 @@ class RingEngine:
 
     def __init__(self, local: Any, catalog: Any, proxy: Callable[[], Any], loop: Any, *,
                  consistency: Callable[[], Any] = lambda: None,
+                 serial_consistency: Callable[[], Any] = lambda: None,
+                 batch_type: Callable[[], str | None] = lambda: None,
                  default_consistency: ConsistencyLevel = ConsistencyLevel.ONE) -> None:
+        """``consistency``, ``serial_consistency`` and ``batch_type`` tell what the statement being
+        run asked for (the protocol request's levels, LOGGED/UNLOGGED/COUNTER or None)."""
         self.local = local
         self.catalog = catalog
         self._proxy = proxy                    # a function: the proxy exists once the ring started
         self.loop = loop
         self._consistency = consistency
+        self._serial_consistency = serial_consistency
+        self._batch_type = batch_type
         self.default_consistency = default_consistency
         self._loop_thread: int | None = None
         loop.call_soon_threadsafe(self._note_loop_thread)
@@ -139,7 +144,7 @@ class RingEngine:
             return
         proxy, cl = self.proxy(), self.consistency()
         batchlog = getattr(proxy, "batchlog", None)
-        if (batchlog is not None and batch_type.get() == "LOGGED"
+        if (batchlog is not None and self._batch_type() == "LOGGED"
                 and len({(rid, u.key) for rid, (_r, g) in routed.items() for u in g}) > 1):
             groups = [(group, replication) for replication, group in routed.values()]
             self._call(lambda: batchlog.write_async(groups, cl), 2 * proxy.write_timeout)
@@ -174,7 +179,7 @@ class RingEngine:
             raise Unavailable("Paxos is not running on this node", consistency="SERIAL",
                               required=1, alive=0)
         round = proxy.paxos.cas(table_id, key, self.replication(table_id), evaluate,
-                                serial=serial_consistency_level.get(), commit=self.consistency(),
+                                serial=self._serial_consistency(), commit=self.consistency(),
                                 now=now)
         return run_blocking(round, self._paxos_step(proxy))
 
@@ -192,13 +197,13 @@ class RingEngine:
             raise InvalidRequest("SERIAL/LOCAL_SERIAL consistency may only be requested for one "
                                  "partition at a time")
         proxy = self.proxy()
+        if not tombstones:
+            self.assure_range_available(table_id, None if start is None else start[0], end_token)
         now = int(proxy.clock()) if now is None else now
         request = {"table": table_id, "start": None if start is None else [start[0], start[1]],
                    "inclusive": start_inclusive, "end": end_token}
         answers = self._call(lambda: ask_live_nodes(proxy, Verb.RANGE_REQ, request, RANGE_TIMEOUT),
                              RANGE_TIMEOUT)
-        if not tombstones:
-            self.assure_range_available(table_id, None if start is None else start[0], end_token)
         merged: dict[bytes, PartitionUpdate] = {}
         for payload in answers:
             for encoded in payload.get("partitions") or ():
@@ -210,11 +215,6 @@ class RingEngine:
                     mine.merge(update)
         return _live_partitions(merged, now, tombstones)
 
-    def truncate(self, table_id: bytes) -> None:
-        if self.replication(table_id) is None:
-            self.local.truncate(table_id)
-            return
-        proxy = self.proxy()
     def assure_range_available(self, table_id: bytes, start_token: int | None = None,
                                end_token: int | None = None) -> None:
         """Cassandra's range-read check: every token range the read covers (from ``start_token``
@@ -243,6 +243,11 @@ class RingEngine:
                 assure_sufficient_live_replicas(cl, strategy, live, proxy.local_dc, tm.location,
                                                 ring_size)
 
+    def truncate(self, table_id: bytes) -> None:
+        if self.replication(table_id) is None:
+            self.local.truncate(table_id)
+            return
+        proxy = self.proxy()
         self._call(lambda: ask_live_nodes(proxy, Verb.TRUNCATE_REQ, {"table": table_id},
                                           TRUNCATE_TIMEOUT), TRUNCATE_TIMEOUT)
 

@@ -41,9 +41,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from cqlpy.errors import AuthenticationFailed, CQLError, ProtocolError, ServerError
+from cqlpy.session.tracing import call_traced
 
 from .auth import AllowAllAuthenticator, Authenticator
 from .backend import Backend, BackendConnection
+from .dispatch import RequestDispatcher
 from .frame import (
     DEFAULT_MAX_FRAME_SIZE,
     EVENT_STREAM,
@@ -79,11 +81,9 @@ from .messages import (
     Startup,
     Supported,
 )
-from .dispatch import RequestDispatcher
-from cqlpy.session.tracing import call_traced, wire_request
-
 from .profiling import ServerProfile
 from .results import RowsResult, SchemaChangeResult
+from .trace_request import wire_request
 
 log = logging.getLogger("cqlpy.protocol")
 

@@ -9,7 +9,7 @@ number of nodes 1 for datacenter dc1"; for SimpleStrategy without the datacenter
 native protocol carries in the response's warning flag.
 
 ``check(plan, database)`` runs before the catalog applies the statement and returns the warnings.
-The ring comes from ``database.ring_view()`` -> (TokenMetadata, local datacenter) on a ring node;
+The nodes come from ``database.ring_view()`` -> (Topology, local datacenter) on a ring node;
 an embedded or single-node database is one node in datacenter1/rack1, as a one-node Cassandra.
 On a ring, the catalog's datacenters (what NetworkTopologyStrategy's ``replication_factor``
 shorthand expands to) are set to the ring's.  The checks follow Cassandra's order: a CREATE of an
@@ -18,25 +18,13 @@ left to the catalog, and so are the catalog's own option errors, which come firs
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from cqlpy.language import ast
 from cqlpy.schema.catalog import parse_keyspace_properties, property_values
 from cqlpy.schema.model import normalize_replication
+from cqlpy.schema.replication_options import DEFAULT_DATACENTER, Topology, validate_replication
 from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES
-
-
-@lru_cache(maxsize=1)
-def single_node_view() -> tuple[Any, str]:
-    """(TokenMetadata of one node in datacenter1/rack1, 'datacenter1')."""
-    from cqlpy.cluster.endpoints import DEFAULT_DATACENTER, DEFAULT_RACK, Endpoint
-    from cqlpy.cluster.token_metadata import TokenMetadata
-    tm = TokenMetadata()
-    node = Endpoint.of("127.0.0.1")
-    tm.update_topology(node, (DEFAULT_DATACENTER, DEFAULT_RACK))
-    tm.update_normal_tokens(node, [0])
-    return tm, DEFAULT_DATACENTER
 
 
 def check(plan: Any, database: Any) -> list[str]:
@@ -55,11 +43,10 @@ def check(plan: Any, database: Any) -> list[str]:
     if altering and (current is None or st.name in LOCAL_SYSTEM_KEYSPACES):
         return []                                     # the catalog refuses these
     view = getattr(database, "ring_view", None)
-    tm, local_dc = view() if view is not None else single_node_view()
+    topology, local_dc = view() if view is not None else (Topology.single_node(), DEFAULT_DATACENTER)
     if view is not None:
-        catalog.datacenters = tuple(sorted(tm.known_datacenters() | {local_dc}))
+        catalog.datacenters = tuple(sorted(topology.datacenters | {local_dc}))
     normalize_replication(st.name, replication, catalog.datacenters)   # the catalog's errors first
-    from cqlpy.cluster.replication import validate_replication
-    _stored, warnings = validate_replication(st.name, replication, tm, local_dc,
+    _stored, warnings = validate_replication(st.name, replication, topology, local_dc,
                                              current.replication if altering else None)
     return warnings

@@ -141,39 +141,6 @@ def call_traced(request: TraceRequest, fn: Callable[[Any], Any], connection: Any
         _REQUESTED.reset(token)
 
 
-def wire_request(message: Any, client: Any, coordinator: Any) -> TraceRequest:
-    """The TraceRequest of a QUERY / EXECUTE / BATCH frame with the tracing flag."""
-    from cqlpy.protocol.frame import Consistency
-    kind = type(message).__name__
-    request = {"Query": QUERY, "Execute": PREPARED_QUERY, "Batch": BATCH}.get(kind, QUERY)
-    parameters: dict[str, str] = {}
-    params = getattr(message, "params", message)
-    consistency = getattr(params, "consistency", None)
-    if consistency is not None:
-        try:
-            parameters["consistency_level"] = Consistency(consistency).name
-        except ValueError:
-            parameters["consistency_level"] = str(consistency)
-    page_size = getattr(params, "page_size", None)
-    if page_size is not None and page_size > 0:
-        parameters["page_size"] = str(page_size)
-    serial = getattr(params, "serial_consistency", None)
-    if serial is not None:
-        try:
-            parameters["serial_consistency_level"] = Consistency(serial).name
-        except ValueError:
-            pass
-    if kind == "Query":
-        parameters["query"] = obfuscate_passwords(message.query)
-    return TraceRequest(_host(client), _host(coordinator), request, parameters)
-
-
-def _host(address: Any) -> str | None:
-    if isinstance(address, (tuple, list)) and address:
-        address = address[0]
-    return str(address) if address else None
-
-
 # --- one trace ----------------------------------------------------------------------------------------
 
 class TraceState:
@@ -470,4 +437,4 @@ def query_trace(session: Any, trace_id: uuid.UUID, max_wait: float | None = None
 __all__ = ["BATCH", "CURRENT", "PREPARED_QUERY", "QUERY", "TRACE_TTL", "QueryTrace", "TraceEvent",
            "TimeUUIDs", "TraceRequest", "TraceState", "TraceUnavailable", "TracingEngine", "call_traced",
            "execute_traced", "query_trace", "requested", "store", "timeuuid", "uuid_datetime",
-           "wire_request"]
+]

@@ -8,18 +8,19 @@ import uuid
 
 import pytest
 
-from cqlpy.cluster.batchlog import BatchlogManager, created_micros
+from cqlpy.cluster.batchlog import BatchlogManager, batches_table, created_micros
 from cqlpy.cluster.consistency import ConsistencyLevel as CL
 from cqlpy.cluster.messaging import Verb
 from cqlpy.cluster.replication import SimpleStrategy
 from cqlpy.engine.serialization import decode_update, encode_update
 from cqlpy.errors import Unavailable
+from cqlpy.session.rowcodec import RowCodec
 
 from .sim_cluster import KEYSPACE, TABLE_ID, SimCluster, row_update, values
 
 
 def attach(node, strategy=KEYSPACE, interval: float = 0.0) -> BatchlogManager:
-    node.batchlog = BatchlogManager(node.proxy, node.engine,
+    node.batchlog = BatchlogManager(node.proxy, node.engine, codec=RowCodec(batches_table()),
                                     replication_of=lambda tid: strategy if tid == TABLE_ID else None,
                                     replay_interval=interval,
                                     rng=random.Random(node.index))
