@@ -15,6 +15,9 @@ from typing import Any, Mapping, Sequence
 
 from cqlpy.errors import ConfigurationException, InvalidRequest, SyntaxException
 from cqlpy.schema import types as _types
+from cqlpy.schema.replication_options import (
+    NETWORK_TOPOLOGY_STRATEGY, SIMPLE_STRATEGY, STRATEGY_PACKAGE, parse_replication_factor,
+)
 from cqlpy.schema.table_options import TableOptions
 from cqlpy.schema.types import CQLType, UserType
 
@@ -365,9 +368,6 @@ class TableMetadata:
 
 # --- keyspaces ----------------------------------------------------------------------------------
 
-STRATEGY_PACKAGE = "org.apache.cassandra.locator."
-SIMPLE_STRATEGY = STRATEGY_PACKAGE + "SimpleStrategy"
-NETWORK_TOPOLOGY_STRATEGY = STRATEGY_PACKAGE + "NetworkTopologyStrategy"
 LOCAL_STRATEGY = STRATEGY_PACKAGE + "LocalStrategy"
 EVERYWHERE_STRATEGY = STRATEGY_PACKAGE + "EverywhereStrategy"
 
@@ -449,18 +449,6 @@ def _option_text(value: Any) -> str:
     return "0x" + value.hex() if isinstance(value, bytes) else str(value)
 
 
-def _validate_rf(value: str) -> None:
-    if "/" in value:
-        raise ConfigurationException("Transient replication is disabled. Enable in cassandra.yaml "
-                                     "to use.")
-    try:
-        rf = int(value)
-    except ValueError:
-        raise ConfigurationException(f"Replication factor must be numeric; found {value}") from None
-    if rf < 0:
-        raise ConfigurationException(f"Replication factor must be non-negative; found {value}")
-
-
 def normalize_replication(keyspace: str, replication: Mapping[str, Any],
                           datacenters: Sequence[str] = ("datacenter1",)) -> dict[str, str]:
     """Validate a replication map and return it as Cassandra stores it (full class name first).
@@ -484,15 +472,15 @@ def normalize_replication(keyspace: str, replication: Mapping[str, Any],
             if key != "replication_factor":
                 raise ConfigurationException(f"Unrecognized strategy option {{{key}}} passed to "
                                              f"SimpleStrategy for keyspace {keyspace}")
-        _validate_rf(opts["replication_factor"])
+        parse_replication_factor(opts["replication_factor"])
     elif full == NETWORK_TOPOLOGY_STRATEGY:
         shorthand = opts.pop("replication_factor", None)
         if shorthand is not None:
-            _validate_rf(shorthand)
+            parse_replication_factor(shorthand)
             for dc in datacenters:
                 opts.setdefault(dc, shorthand)
         for value in opts.values():
-            _validate_rf(value)
+            parse_replication_factor(value)
     else:
         raise ConfigurationException(f"Unable to find replication strategy class '{full}'")
     return {"class": full, **dict(sorted(opts.items()))}
