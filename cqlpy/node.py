@@ -164,8 +164,9 @@ class Node:
             self._wrap_for_ring()
         else:   # a node of one still counts replicas against the request's level
             from cqlpy.node_consistency import CheckedDatabase
-            from cqlpy.session.request_options import consistency_level
-            self.backend.database = CheckedDatabase(self.backend.database, consistency_level.get)
+            from cqlpy.session.request_options import consistency_level, serial_consistency_level
+            self.backend.database = CheckedDatabase(self.backend.database, consistency_level.get,
+                                                    serial_consistency_level.get)
         # system_auth; a single node creates the default superuser now, a ring node once joined
         roles = await loop.run_in_executor(None, self.backend.role_manager)
         self.server = ProtocolServer(self.backend, self.config.server_options(roles))

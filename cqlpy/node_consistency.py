@@ -15,6 +15,9 @@ work) nothing is checked, as the embedded database documents.
             LOCAL_SERIAL the Paxos participants, a serial quorum of the replicas
     scan    a range read: SERIAL / LOCAL_SERIAL -> InvalidRequest ("... one partition at a
             time"); otherwise the count
+    check_conditional  before a conditional write (session/lwt.py): the commit level may not be
+            SERIAL / LOCAL_SERIAL, and the serial level needs a quorum of the replicas
+            (IF NOT EXISTS at ONE on RF 3 is Unavailable(SERIAL, 2, 1), as Cassandra's Paxos)
     other   the local engine
 
 The live replicas of a keyspace on a node of one: the node itself when the keyspace places a
@@ -34,6 +37,7 @@ from cqlpy.cluster.consistency import (
     validate_for_write,
 )
 from cqlpy.cluster.endpoints import DEFAULT_DATACENTER, Endpoint
+from cqlpy.cluster.paxos import commit_level
 from cqlpy.cluster.replication import (
     EverywhereStrategy,
     LocalStrategy,
@@ -54,10 +58,12 @@ class CheckedEngine:
     """The local engine behind the consistency checks of a node of one (module docstring)."""
 
     def __init__(self, local: Any, catalog: Any, consistency: Callable[[], Any],
+                 serial_consistency: Callable[[], Any] = lambda: None,
                  datacenter: str = DEFAULT_DATACENTER) -> None:
         self.local = local
         self.catalog = catalog
         self._consistency = consistency
+        self._serial_consistency = serial_consistency
         self.datacenter = datacenter
 
     def __getattr__(self, name: str) -> Any:
@@ -94,6 +100,16 @@ class CheckedEngine:
                                         ring_size=1)
 
     # --- the engine interface -----------------------------------------------------------------------
+
+    def check_conditional(self, table_id: bytes) -> None:
+        cl = self.level()
+        strategy = self.strategy(table_id)
+        if cl is None or strategy is None:
+            return
+        commit_level(cl)
+        serial = self._serial_consistency()
+        self.assure(ConsistencyLevel.SERIAL if serial is None else ConsistencyLevel.of(serial),
+                    strategy)
 
     def apply(self, updates: Sequence[PartitionUpdate]) -> None:
         cl = self.level()
@@ -133,10 +149,12 @@ class CheckedEngine:
 class CheckedDatabase:
     """The Database seen by a standalone node's sessions: the same, except ``engine`` checks."""
 
-    def __init__(self, database: Any, consistency: Callable[[], Any]) -> None:
+    def __init__(self, database: Any, consistency: Callable[[], Any],
+                 serial_consistency: Callable[[], Any] = lambda: None) -> None:
         # not ``_database``: that name marks a ring node's database (session/roles.py)
         self.local_database = database
-        self.engine = CheckedEngine(database.engine, database.catalog, consistency)
+        self.engine = CheckedEngine(database.engine, database.catalog, consistency,
+                                    serial_consistency)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["local_database"], name)

@@ -87,6 +87,9 @@ def compare_and_set(ctx: Any, plans: list[ModificationPlan], batch_ts: int | Non
                    lambda part, micros: _decide(ctx, table, plans, per_plan, key, part,
                                                 lambda: micros, batch),
                    now=ctx.now)
+    check = getattr(ctx.engine, "check_conditional", None)    # a server's node of one
+    if check is not None:
+        check(table.table_id)
     with partition_locks(ctx.engine).hold([(table.table_id, key)]):
         part = ctx.engine.read(table.table_id, key, now=ctx.now)
 

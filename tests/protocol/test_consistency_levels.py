@@ -114,6 +114,24 @@ def test_serial_is_no_write_level(session):
     assert applied.one()[0] is True
 
 
+def test_conditional_writes_need_a_serial_quorum(session):
+    """Cassandra's Paxos needs a quorum of the replicas whatever the commit level: IF NOT EXISTS at
+    ONE on RF 3 is Unavailable at SERIAL on a node of one; SERIAL is no commit level."""
+    for serial in (CL.SERIAL, CL.LOCAL_SERIAL):
+        with pytest.raises(Unavailable) as err:
+            run(session, "INSERT INTO rf3.t (k, c, v) VALUES (6, 1, 'x') IF NOT EXISTS", CL.ONE,
+                serial=serial)
+        assert err.value.consistency == serial
+        assert (err.value.required_replicas, err.value.alive_replicas) == (2, 1)
+    assert run(session, "SELECT * FROM rf3.t WHERE k = 6", CL.ONE).all() == []
+    with pytest.raises(InvalidRequest, match="SERIAL is not supported as conditional update "
+                                             "commit consistency"):
+        run(session, "INSERT INTO rf1.t (k, c, v) VALUES (6, 1, 'x') IF NOT EXISTS", CL.SERIAL)
+    applied = run(session, "UPDATE rf1.t SET v = 'y' WHERE k = 6 AND c = 1 IF EXISTS", CL.QUORUM,
+                  serial=CL.LOCAL_SERIAL)
+    assert applied.one()[0] is False
+
+
 def test_serial_reads_one_partition_at_a_time(session):
     run(session, "INSERT INTO rf1.t (k, c, v) VALUES (5, 1, 's')", CL.ONE)
     assert run(session, "SELECT v FROM rf1.t WHERE k = 5", CL.SERIAL).one().v == "s"
