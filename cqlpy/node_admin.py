@@ -240,7 +240,7 @@ class AdminCommands:
         if backend is None:
             raise AdminError("the node is stopped")
         db = backend.database
-        return getattr(db, "_database", db)
+        return getattr(db, "local_database", db)
 
     @property
     def engine(self) -> Any:

@@ -151,7 +151,6 @@ class CheckedDatabase:
 
     def __init__(self, database: Any, consistency: Callable[[], Any],
                  serial_consistency: Callable[[], Any] = lambda: None) -> None:
-        # not ``_database``: that name marks a ring node's database (session/roles.py)
         self.local_database = database
         self.engine = CheckedEngine(database.engine, database.catalog, consistency,
                                     serial_consistency)

@@ -123,13 +123,15 @@ def seed_endpoint(text: str, storage_port: int) -> Endpoint:
 class RingDatabase:
     """The Database seen by the sessions of a ring node: the same, except ``engine`` routes."""
 
+    replicates_system_auth = True        # roles go through the ring engine (session/roles.py)
+
     def __init__(self, database: Any, engine: RingEngine) -> None:
-        self._database = database
+        self.local_database = database
         self.engine = engine
         self.indexes = RingIndexes(database.indexes, engine)     # replicas index (node_indexes)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._database, name)
+        return getattr(self.__dict__["local_database"], name)
 
     def ring_view(self) -> tuple[Any, str]:
         """(Topology, local datacenter): what CREATE/ALTER KEYSPACE is validated against

@@ -108,17 +108,17 @@ class RoleManager:
     @classmethod
     def of(cls, database: Any) -> "RoleManager":
         """The manager of ``database`` (created on first use; a single node creates the default
-        superuser then).  A ring node's database (``RingDatabase``) gives a manager over its ring
-        engine, kept on the local database; its default role comes from ``setup_on_ring``."""
-        ring_local = getattr(database, "_database", None)          # RingDatabase
-        # a standalone node's CheckedDatabase (node_consistency.py): roles use the plain engine
-        local = ring_local or getattr(database, "local_database", None) or database
+        superuser then).  A wrapper of the Database (a ring node's RingDatabase, a lone server's
+        CheckedDatabase) names it ``local_database``, where the manager is kept; one that
+        ``replicates_system_auth`` gives a manager over its ring engine, whose default role comes
+        from ``setup_on_ring``; otherwise roles use the plain local engine."""
+        local = getattr(database, "local_database", database)
         manager = getattr(local, "role_manager", None)
         if manager is None:
             with cls._create_lock:
                 manager = getattr(local, "role_manager", None)
                 if manager is None:
-                    ring = ring_local is not None
+                    ring = getattr(database, "replicates_system_auth", False)
                     engine = database.engine if ring else local.engine
                     manager = cls(engine, getattr(local, "timestamps", None),
                                   getattr(local, "clock", time.time), ring=ring)
