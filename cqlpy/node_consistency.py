@@ -64,6 +64,7 @@ class CheckedEngine:
         self.catalog = catalog
         self._consistency = consistency
         self._serial_consistency = serial_consistency
+        self._strategies: dict[str, tuple[Any, ReplicationStrategy | None]] = {}
         self.datacenter = datacenter
 
     def __getattr__(self, name: str) -> Any:
@@ -77,11 +78,17 @@ class CheckedEngine:
         ks = self.catalog.get_keyspace(table.keyspace)
         if ks is None:
             return None
+        cached = self._strategies.get(table.keyspace)
+        if cached is not None and cached[0] is ks:
+            return cached[1]
         try:
             strategy = strategy_from_replication(ks.replication)
         except Exception:   # noqa: BLE001 - an unknown class: nothing to count against
-            return None
-        return None if isinstance(strategy, LocalStrategy) else strategy
+            strategy = None
+        if isinstance(strategy, LocalStrategy):
+            strategy = None
+        self._strategies[table.keyspace] = (ks, strategy)     # until the keyspace changes
+        return strategy
 
     def level(self) -> ConsistencyLevel | None:
         level = self._consistency()

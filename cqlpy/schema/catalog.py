@@ -80,6 +80,7 @@ class Catalog:
         self._listeners: list[Listener] = []
         self._committed: list[Callable[[SchemaChange], None]] = []
         self._version = schema_digest(self._keyspaces)
+        self._by_id: tuple[Mapping[str, KeyspaceMetadata] | None, dict[bytes, TableMetadata]] = (None, {})
 
     # --- listeners and versions ----------------------------------------------------------------
 
@@ -163,13 +164,16 @@ class Catalog:
         return table
 
     def table_by_id(self, table_id: uuid.UUID | bytes) -> TableMetadata | None:
-        if isinstance(table_id, bytes):
-            table_id = uuid.UUID(bytes=table_id)
-        for ks in self._keyspaces.values():
-            for t in ks.tables.values():
-                if t.id == table_id:
-                    return t
-        return None
+        """The table with this id (bytes or UUID), or None; every read and write asks, so the
+        index is built once per schema snapshot (``_keyspaces`` is replaced, never mutated)."""
+        keyspaces, by_id = self._by_id
+        if keyspaces is not self._keyspaces:
+            by_id = {}
+            for ks in self._keyspaces.values():
+                for t in ks.tables.values():
+                    by_id[t.id.bytes] = t
+            self._by_id = (self._keyspaces, by_id)
+        return by_id.get(table_id if isinstance(table_id, bytes) else table_id.bytes)
 
     def tables(self) -> list[TableMetadata]:
         return [t for ks in self._keyspaces.values() for t in ks.tables.values()]
