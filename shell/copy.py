@@ -236,24 +236,30 @@ def _describe_interval(seconds: float) -> str:
     return f"{seconds:.3f} seconds"
 
 
-def _table_columns(shell: Any, keyspace: str, table: str, wanted: list[str] | None) -> tuple[list[str], list[Any]]:
-    """Column names and CQL types of a table (all columns in SELECT * order, or ``wanted``)."""
-    qualified = f"{quote_identifier(keyspace)}.{quote_identifier(table)}"
+def _copy_target(shell: Any, command: CopyCommand) -> tuple[str, list[str], list[Any]]:
+    """(keyspace, column names, CQL types) a COPY reads or writes: every column in SELECT *
+    order, or the ones the command names; CopyError when no keyspace is given or in use."""
+    keyspace = command.keyspace or shell.keyspace
+    if keyspace is None:
+        raise CopyError("Not in any keyspace.")
+    qualified = f"{quote_identifier(keyspace)}.{quote_identifier(command.table)}"
+    wanted = command.columns
     select = ", ".join(quote_identifier(c) for c in wanted) if wanted else "*"
     result = shell.session.execute(f"SELECT {select} FROM {qualified} LIMIT 1")
     names = list(result.column_names)
     types = list(getattr(result, "column_types", None) or [None] * len(names))
-    return names, types
+    return keyspace, names, types
+
+
+def _header(opts: dict[str, str]) -> bool:
+    return opts.get("HEADER", "false").lower() in ("true", "yes", "1", "on")
 
 
 def copy_to(shell: Any, command: CopyCommand) -> Output:
-    keyspace = command.keyspace or shell.keyspace
-    if keyspace is None:
-        raise CopyError("Not in any keyspace.")
+    keyspace, names, types = _copy_target(shell, command)
     opts = command.options
     dialect = Dialect.of(opts)
-    names, types = _table_columns(shell, keyspace, command.table, command.columns)
-    header = opts.get("HEADER", "false").lower() in ("true", "yes", "1", "on")
+    header = _header(opts)
     page_size = int(opts.get("PAGESIZE", "1000"))
     max_rows = int(opts.get("MAXROWS", "-1"))
     fp = int(opts["FLOATPRECISION"]) if "FLOATPRECISION" in opts else None
@@ -392,13 +398,10 @@ def _primary_key_columns(session: Any, keyspace: str, table: str) -> set[str]:
 
 
 def copy_from(shell: Any, command: CopyCommand) -> Output:
-    keyspace = command.keyspace or shell.keyspace
-    if keyspace is None:
-        raise CopyError("Not in any keyspace.")
+    keyspace, names, types = _copy_target(shell, command)
     opts = command.options
     dialect = Dialect.of(opts)
-    names, types = _table_columns(shell, keyspace, command.table, command.columns)
-    header = opts.get("HEADER", "false").lower() in ("true", "yes", "1", "on")
+    header = _header(opts)
     max_rows = int(opts.get("MAXROWS", "-1"))
     skip_rows = int(opts.get("SKIPROWS", "0"))
     skip_cols = {c.strip().lower() for c in opts.get("SKIPCOLS", "").split(",") if c.strip()}
