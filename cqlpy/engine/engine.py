@@ -556,12 +556,7 @@ class Engine:
         Nothing is flushed or synced; the folder lock is released, as the OS does for a dead process.
         """
         self._closed = True
-        if self.compactor is not None:
-            self.compactor.stop()
-        if self._flusher is not None:
-            self._flush_queue.put(None)
-            self._flusher.join()
-            self._flusher = None
+        self._stop_background()
         if self.commitlog is not None:
             self.commitlog.abandon()
         if self._lock is not None:
@@ -571,13 +566,17 @@ class Engine:
                 pass
             self._lock = None
 
-    def _shutdown_quietly(self, clean: bool = False) -> None:
+    def _stop_background(self) -> None:
+        """Stop the compaction and flush threads (a queued flush finishes first)."""
         if self.compactor is not None:
             self.compactor.stop()
         if self._flusher is not None:
             self._flush_queue.put(None)
             self._flusher.join()
             self._flusher = None
+
+    def _shutdown_quietly(self, clean: bool = False) -> None:
+        self._stop_background()
         if self.commitlog is not None:
             try:
                 self.commitlog.close()
