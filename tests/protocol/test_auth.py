@@ -14,7 +14,6 @@ from cqlpy.protocol.auth import (
     PasswordAuthenticator,
     authenticator_named,
 )
-from cqlpy.protocol.backend import SessionBackend
 from cqlpy.protocol.server import ServerOptions, ServerThread
 from server_processes import ServerProcess
 
@@ -45,13 +44,6 @@ def test_names():
     assert p.requires_authentication and p.class_name == "org.apache.cassandra.auth.PasswordAuthenticator"
     with pytest.raises(ValueError):
         authenticator_named("kerberos")
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = SessionBackend.open_path(str(tmp_path_factory.mktemp("auth-data")))
-    yield b
-    b.close()
 
 
 def test_plain_against_the_stored_roles(backend):

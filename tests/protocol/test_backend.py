@@ -13,19 +13,15 @@ I1, I2, I3 = (i.to_bytes(4, "big") for i in (1, 2, 3))
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    backend = SessionBackend.open_path(str(tmp_path_factory.mktemp("backend-data")))
-    try:
-        with ServerThread(backend, ServerOptions(port=0)) as server:
-            c = WireClient(server.address)
-            c.startup()
-            for q in ["CREATE KEYSPACE wk WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
-                      "CREATE TABLE wk.t (k int, c int, v text, PRIMARY KEY (k, c))"]:
-                assert isinstance(c.request(M.Query(q)), R.SchemaChangeResult)
-            yield c
-            c.close()
-    finally:
-        backend.close()
+def client(backend):
+    with ServerThread(backend, ServerOptions(port=0)) as server:
+        c = WireClient(server.address)
+        c.startup()
+        for q in ["CREATE KEYSPACE wk WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+                  "CREATE TABLE wk.t (k int, c int, v text, PRIMARY KEY (k, c))"]:
+            assert isinstance(c.request(M.Query(q)), R.SchemaChangeResult)
+        yield c
+        c.close()
 
 
 def rows(client, query, **params):

@@ -6,18 +6,10 @@ import pytest
 
 from cqlpy import errors as E
 from cqlpy.protocol.auth import PasswordAuthenticator
-from cqlpy.protocol.backend import SessionBackend
 from cqlpy.protocol.client import connect
 from cqlpy.protocol.messages import Event
 from cqlpy.protocol.server import ServerOptions, ServerThread
 from cqlpy.session.session import UNSET, Session
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = SessionBackend.open_path(str(tmp_path_factory.mktemp("client-data")))
-    yield b
-    b.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,9 @@ from cassandra.protocol import SyntaxException  # noqa: E402
 from cassandra.query import BatchStatement, SimpleStatement  # noqa: E402
 
 from cqlpy.protocol.auth import PasswordAuthenticator  # noqa: E402
-from cqlpy.protocol.backend import SessionBackend  # noqa: E402
 from cqlpy.protocol.server import ServerOptions, ServerThread  # noqa: E402
 
 KS = "demo"
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory):
-    b = SessionBackend.open_path(str(tmp_path_factory.mktemp("driver-data")))
-    yield b
-    b.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 
-from cqlpy.protocol.backend import SessionBackend
 from cqlpy.protocol.server import ServerOptions, ServerThread
 
 cassandra = pytest.importorskip("cassandra")
@@ -17,13 +16,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    backend = SessionBackend.open_path(str(tmp_path_factory.mktemp("ks-warnings")))
-    try:
-        with ServerThread(backend, ServerOptions(port=0)) as s:
-            yield s
-    finally:
-        backend.close()
+def server(backend):
+    with ServerThread(backend, ServerOptions(port=0)) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

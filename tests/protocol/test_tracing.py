@@ -11,7 +11,6 @@ import pytest
 from cqlpy.protocol import client as cqlpy_client
 from cqlpy.protocol import framing as F
 from cqlpy.protocol import messages as M
-from cqlpy.protocol.backend import SessionBackend
 from cqlpy.protocol.frame import HEADER_SIZE, Consistency, Flag, parse_header
 from cqlpy.protocol.results import RowsResult
 from cqlpy.protocol.server import ServerOptions, ServerThread
@@ -20,19 +19,15 @@ from .wire import WireClient
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    backend = SessionBackend.open_path(str(tmp_path_factory.mktemp("tracing-data")))
-    try:
-        with ServerThread(backend, ServerOptions(port=0)) as s:
-            c = cqlpy_client.connect(*s.address)
-            c.execute("CREATE KEYSPACE tr WITH replication = {'class': 'SimpleStrategy', "
-                      "'replication_factor': 1}")
-            c.execute("CREATE TABLE tr.t (k int, c int, v text, PRIMARY KEY (k, c))")
-            c.execute("INSERT INTO tr.t (k, c, v) VALUES (1, 1, 'one')")
-            c.close()
-            yield s
-    finally:
-        backend.close()
+def server(backend):
+    with ServerThread(backend, ServerOptions(port=0)) as s:
+        c = cqlpy_client.connect(*s.address)
+        c.execute("CREATE KEYSPACE tr WITH replication = {'class': 'SimpleStrategy', "
+                  "'replication_factor': 1}")
+        c.execute("CREATE TABLE tr.t (k int, c int, v text, PRIMARY KEY (k, c))")
+        c.execute("INSERT INTO tr.t (k, c, v) VALUES (1, 1, 'one')")
+        c.close()
+        yield s
 
 
 def raw_exchange(server, msg, traced: bool):
