@@ -263,14 +263,6 @@ class Session:
             return _tracing.execute_traced(self, query, parameters, timeout, trace, fetch_size=fetch_size,
                                            paging_state=paging_state, timestamp=timestamp,
                                            consistency_level=consistency_level, **ignored)
-        kind = type(query)
-        if kind is PreparedStatement:
-            if fetch_size is None:
-                fetch_size = query.fetch_size
-            plan = query.plan
-            values = bind_values(plan.markers, parameters, prepared=True)
-            keyspace = query.keyspace if query.keyspace is not None else self._keyspace
-            return self._run(plan, values, keyspace, fetch_size, paging_state, timestamp)
         if isinstance(query, BoundStatement):
             if parameters is None:
                 parameters = query.values
