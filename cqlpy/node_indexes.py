@@ -46,11 +46,10 @@ from typing import Any, Callable, Iterator, Sequence
 
 from cqlpy.cluster.coordinator import UpdateSource, encode_partition, to_update
 from cqlpy.cluster.messaging import Verb
-from cqlpy.cluster.ring_engine import RANGE_TIMEOUT, ask_live_nodes
+from cqlpy.cluster.ring_engine import RANGE_TIMEOUT, ask_live_nodes, merge_partitions
 from cqlpy.engine.murmur3 import token as murmur3_token
 from cqlpy.engine.read_merge import resolve
 from cqlpy.engine.rows import FULL_SLICE, PartitionUpdate, Slice
-from cqlpy.engine.serialization import decode_update
 from cqlpy.errors import InvalidRequest
 from cqlpy.schema.model import TableMetadata
 from cqlpy.session.indexes import (
@@ -207,17 +206,8 @@ def index_partitions(ring: Any, table: TableMetadata, index: Any, value: Any,
             keys = [k for k in keys if (murmur3_token(k), k) <= bound]
         if keys:
             rows = [[k, None if named[k] is None else sorted(named[k] or ())] for k in keys]
-            merged: dict[bytes, PartitionUpdate] = {}
-            for answer in ask({"table": table.table_id, "index": name, "rows": rows, "now": now}):
-                for blob in answer.get("partitions") or ():
-                    if blob is None:
-                        continue
-                    update = decode_update(blob)
-                    mine = merged.get(update.key)
-                    if mine is None:
-                        merged[update.key] = update
-                    else:
-                        mine.merge(update)
+            merged = merge_partitions(ask({"table": table.table_id, "index": name, "rows": rows,
+                                           "now": now}))
             for key in keys:
                 update = merged.get(key)
                 part = None if update is None else resolve([UpdateSource(update)], (FULL_SLICE,),

@@ -32,7 +32,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from cqlpy.engine import murmur3
 from cqlpy.engine.read_merge import resolve
@@ -204,16 +204,7 @@ class RingEngine:
                    "inclusive": start_inclusive, "end": end_token}
         answers = self._call(lambda: ask_live_nodes(proxy, Verb.RANGE_REQ, request, RANGE_TIMEOUT),
                              RANGE_TIMEOUT)
-        merged: dict[bytes, PartitionUpdate] = {}
-        for payload in answers:
-            for encoded in payload.get("partitions") or ():
-                update = decode_update(encoded)
-                mine = merged.get(update.key)
-                if mine is None:
-                    merged[update.key] = update
-                else:
-                    mine.merge(update)
-        return _live_partitions(merged, now, tombstones)
+        return _live_partitions(merge_partitions(answers), now, tombstones)
 
     def assure_range_available(self, table_id: bytes, start_token: int | None = None,
                                end_token: int | None = None) -> None:
@@ -250,6 +241,23 @@ class RingEngine:
         proxy = self.proxy()
         self._call(lambda: ask_live_nodes(proxy, Verb.TRUNCATE_REQ, {"table": table_id},
                                           TRUNCATE_TIMEOUT), TRUNCATE_TIMEOUT)
+
+
+def merge_partitions(answers: Iterable[Mapping[str, Any]]) -> dict[bytes, PartitionUpdate]:
+    """The encoded partitions of several nodes' answers (``"partitions"``, None entries skipped),
+    merged per key cell by cell (the newest wins), as one read of all of them."""
+    merged: dict[bytes, PartitionUpdate] = {}
+    for answer in answers:
+        for encoded in answer.get("partitions") or ():
+            if encoded is None:
+                continue
+            update = decode_update(encoded)
+            mine = merged.get(update.key)
+            if mine is None:
+                merged[update.key] = update
+            else:
+                mine.merge(update)
+    return merged
 
 
 def _live_partitions(merged: Mapping[bytes, PartitionUpdate], now: int,
