@@ -9,7 +9,6 @@ otherwise.  Both Cassandra 4's camelCase names (folded: ``totimestamp``) and 5.0
 """
 from __future__ import annotations
 
-import datetime
 import os
 import random
 import threading

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from cqlpy.language import ast
-from cqlpy.schema.catalog import parse_keyspace_properties, property_values
+from cqlpy.schema.properties import parse_keyspace_properties, property_values
 from cqlpy.schema.model import normalize_replication
 from cqlpy.schema.replication_options import DEFAULT_DATACENTER, Topology, validate_replication
 from cqlpy.schema.system_tables import LOCAL_SYSTEM_KEYSPACES

@@ -6,6 +6,7 @@ import os
 import random
 import uuid
 
+import cqlpy
 from cqlpy.cluster.coordinator import StorageProxy
 from cqlpy.cluster.endpoints import Endpoint
 from cqlpy.cluster.gossip import Gossiper
@@ -21,6 +22,18 @@ from cqlpy.engine.rows import Cell, DeletionTime, PartitionUpdate, Row
 EPOCH = 1_700_000_000
 TABLE_ID = uuid.UUID("00000000-0000-0000-0000-0000000000aa").bytes
 KEYSPACE = SimpleStrategy(3)
+
+
+def indexed_schema(path: str):
+    """An embedded session whose catalog knows the sim's table as CQL: ks.t (k, c, v blobs, the
+    sim's table id, RF 3) with the index t_v on v.  The caller closes it."""
+    s = cqlpy.connect(path)
+    s.execute("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
+              "'replication_factor': 3}")
+    s.execute(f"CREATE TABLE ks.t (k blob, c blob, v blob, PRIMARY KEY (k, c)) "
+              f"WITH ID = {uuid.UUID(bytes=TABLE_ID)}")
+    s.execute("CREATE INDEX t_v ON ks.t (v)")
+    return s
 
 
 class SimNode:

@@ -2,11 +2,9 @@
 token range the read covers needs enough live replicas (Cassandra's range-read availability
 check), else Unavailable; SERIAL and ANY are refused as Cassandra refuses them."""
 import asyncio
-import uuid
 
 import pytest
 
-import cqlpy
 from cqlpy.cluster.consistency import ConsistencyLevel as CL
 from cqlpy.cluster.messaging import Verb
 from cqlpy.cluster.ring_engine import RingEngine, range_answer
@@ -14,7 +12,7 @@ from cqlpy.engine.murmur3 import token
 from cqlpy.errors import InvalidRequest, Unavailable
 from cqlpy.node_indexes import index_partitions
 
-from .sim_cluster import EPOCH, KEYSPACE, TABLE_ID, SimCluster, row_update
+from .sim_cluster import EPOCH, KEYSPACE, TABLE_ID, SimCluster, indexed_schema, row_update
 
 
 class SimRingEngine(RingEngine):
@@ -37,12 +35,7 @@ class SimRingEngine(RingEngine):
 
 @pytest.fixture
 def catalog(tmp_path):
-    s = cqlpy.connect(str(tmp_path / "schema"))
-    s.execute("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
-              "'replication_factor': 3}")
-    s.execute(f"CREATE TABLE ks.t (k blob, c blob, v blob, PRIMARY KEY (k, c)) "
-              f"WITH ID = {uuid.UUID(bytes=TABLE_ID)}")
-    s.execute("CREATE INDEX t_v ON ks.t (v)")
+    s = indexed_schema(str(tmp_path / "schema"))
     yield s._database.catalog
     s.close()
 

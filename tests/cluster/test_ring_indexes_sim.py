@@ -1,29 +1,22 @@
 """Replica-local secondary indexes on the simulated cluster: every replica-side path (coordinated
 write, hint replay, read repair) maintains the node's own entries, and an index read over the
 nodes (index RANGE_REQ, small batches) returns every matching partition once, in token order."""
-import uuid
 
 import pytest
 
-import cqlpy
 from cqlpy.cluster.consistency import ConsistencyLevel as CL
 from cqlpy.cluster.messaging import Verb
 from cqlpy.engine.murmur3 import token
 from cqlpy.node_indexes import ReplicaEngine, index_answer, index_partitions
 from cqlpy.session.indexes import IndexManager, index_key, local_entries
 
-from .sim_cluster import EPOCH, KEYSPACE, TABLE_ID, SimCluster, delete_row, row_update
+from .sim_cluster import EPOCH, KEYSPACE, TABLE_ID, SimCluster, delete_row, indexed_schema, row_update
 
 
 @pytest.fixture
 def schema(tmp_path):
     """ks.t as CQL knows it (the sim's table id), with an index on v."""
-    s = cqlpy.connect(str(tmp_path / "schema"))
-    s.execute("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', "
-              "'replication_factor': 3}")
-    s.execute(f"CREATE TABLE ks.t (k blob, c blob, v blob, PRIMARY KEY (k, c)) "
-              f"WITH ID = {uuid.UUID(bytes=TABLE_ID)}")
-    s.execute("CREATE INDEX t_v ON ks.t (v)")
+    s = indexed_schema(str(tmp_path / "schema"))
     catalog = s._database.catalog
     yield catalog, catalog.table_by_id(TABLE_ID)
     s.close()
